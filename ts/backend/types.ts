@@ -103,8 +103,34 @@ export interface BackendModel {
   /** Summed per-sample loss and number correct over the batch. */
   evaluate(x: Float32Array, y: Targets, batch: number): { lossSum: number; correct: number };
 
+  /** When on, following trainSteps compute the gradient-health statistics (docs/abi.md). */
+  setCollectStats(on: boolean): void;
+  /** Statistics of the last trainStep that ran with collection on, or null if none did. */
+  getStats(): StepStats | null;
+
   dispose(): void;
 }
+
+/** Per-layer gradient-health statistics; fields and definitions as in docs/abi.md. */
+export interface LayerStats {
+  gradWNorm: number; gradWMaxAbs: number; gradBNorm: number; gradBMaxAbs: number;
+  wNorm: number; updateRatio: number; deadFraction: number; saturatedFraction: number;
+  actMean: number; actStd: number; nonFiniteAct: number; nonFiniteGrad: number;
+  nonFiniteWeight: number; bNorm: number; preactMeanAbs: number;
+}
+export interface StepStats {
+  layers: LayerStats[];
+  globalGradNorm: number; loss: number; nonFiniteLoss: boolean; clipped: boolean;
+  updateNorm: number; paramNorm: number;
+}
+/** Word order of LayerStats in the kernel's block (16 words per layer, last one reserved). */
+export const LAYER_STATS_FIELDS = [
+  'gradWNorm', 'gradWMaxAbs', 'gradBNorm', 'gradBMaxAbs', 'wNorm', 'updateRatio', 'deadFraction',
+  'saturatedFraction', 'actMean', 'actStd', 'nonFiniteAct', 'nonFiniteGrad', 'nonFiniteWeight',
+  'bNorm', 'preactMeanAbs',
+] as const satisfies readonly (keyof LayerStats)[];
+export const LAYER_STATS_WORDS = 16;
+export const GLOBAL_STATS_WORDS = 8;
 
 export interface Backend {
   readonly name: string;

@@ -1,3 +1,4 @@
-//! placeholder
-#[no_mangle]
-pub extern "C" fn gg_version() -> u32 { 1 }
+//! gradguard's numeric core. Knows nothing of JavaScript: the C ABI over linear memory lives
+//! in `abi.rs` alone (see docs/abi.md).
+pub mod gemm;
+pub mod abi;
