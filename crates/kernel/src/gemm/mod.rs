@@ -3,10 +3,26 @@
 //! C ← α·op(A)·op(B) + β·C, C is (m, n), op(A) is (m, k), op(B) is (k, n).
 //! `Trans::N`: the operand is stored as written, with row stride `ld` (A is (m, k), B is (k, n)).
 //! `Trans::T`: it is stored transposed (A is (k, m), B is (n, k)).
-//! If β = 0, C is never read (it may hold NaN). m, n or k = 0 are valid.
+//! If β = 0, C is never read (it may hold NaN). m, n or k = 0 are valid (k = 0 or α = 0 gives
+//! C ← β·C, and then A and B are not read).
 //!
-//! PLACEHOLDER: a naive triple loop so the rest of the kernel can be written and tested;
-//! replaced by the packed SIMD implementation.
+//! Structure (the BLIS/GotoBLAS scheme, in the style of bluss/matrixmultiply):
+//! - one generic loop nest, `gemm_loop::<K>`, cuts the problem into blocks that fit the caches
+//!   and packs them (`pack_a`, `pack_b`): transposition is handled entirely in packing, so the
+//!   micro-kernel only ever sees one layout and no transpose is ever materialised;
+//! - a micro-kernel `K: Kernel` computes one MR×NR tile of C from packed panels:
+//!   `simd::KernelSimd` (wasm simd128, f32x4) or `scalar::KernelScalar`, chosen at compile
+//!   time by `cfg(target_feature = "simd128")` — on wasm there is no runtime detection, the
+//!   engine either validates the SIMD module or the loader picks the scalar one.
+//!
+//! Results are deterministic: the summation order depends only on (m, n, k) and the block
+//! constants, never on timing or memory addresses.
+
+mod scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd;
+
+use std::cell::RefCell;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Trans {
@@ -14,23 +30,277 @@ pub enum Trans {
     T,
 }
 
-/// Contract above. Slices must be long enough for the given shapes and strides (checked by
-/// debug assertions; the ABI layer validates before calling).
+/// A micro-kernel: C[0..rows, 0..cols] ← α·(Ã·B̃) + β·C for one MR×NR tile.
+///
+/// `a` is a packed A micro-panel: kc steps of MR values (column p of the tile's rows, i.e.
+/// `a[p*MR + i] = op(A)[i, p]`); `b` is a packed B micro-panel: kc steps of NR values
+/// (`b[p*NR + j] = op(B)[p, j]`). Both are zero-padded to the full MR/NR, so the kernel always
+/// computes a full tile; `rows ≤ MR`, `cols ≤ NR` say how much of it to write to `c`
+/// (row stride `ldc`). If β = 0 the kernel must not read `c`.
+pub(crate) trait Kernel {
+    const MR: usize;
+    const NR: usize;
+    /// # Safety
+    /// `a` holds kc·MR floats, `b` kc·NR floats, `c` is valid for `rows` rows of `cols`
+    /// floats with row stride `ldc`.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn kernel(
+        kc: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32,
+        c: *mut f32, ldc: usize, rows: usize, cols: usize,
+    );
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+type Selected = simd::KernelSimd;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+type Selected = scalar::KernelScalar;
+
+/// Block sizes (in elements). They bound the working set of each loop level:
+///
+/// - `KC` (depth of a k-block) — one packed A micro-panel (MR·KC) plus one B micro-panel (NR·KC)
+///   must stay in L1 (32 KiB on the Zen 3 cores we measure on) while the micro-kernel streams
+///   through them: with the 4×16 SIMD tile (see simd.rs) that is (4+16)·256·4 B = 20 KiB, leaving room for C
+///   lines. Larger KC also means fewer passes over C (each k-block re-reads and re-writes the
+///   C tile). `kc_block` splits k into equal blocks ≤ KC so that e.g. k = 784 becomes
+///   3 × 262 rather than 256+256+256+16 (a thin last block costs a full C pass for little work).
+/// - `MC` (rows of A per block) — the packed A block MC·KC must stay in L2 (512 KiB per core):
+///   128·256·4 B = 128 KiB, a quarter of it, so the B micro-panel and C traffic do not evict it.
+/// - `NC` (columns of B per block) — the packed B block KC·NC lives in L3 and is reused by
+///   every MC-block of A: 4096·256·4 B = 4 MiB, so in practice B is packed once per k-block
+///   for every shape we train with.
+const KC: usize = 256;
+const MC: usize = 128;
+const NC: usize = 4096;
+
+/// Reused packing buffers: grown on demand, never shrunk, so steady-state calls (a training
+/// loop calling the same shapes) never allocate. Thread-local so that a future threaded
+/// build (issue 4) gives each worker its own A buffer.
+struct PackBufs {
+    a: Vec<f32>,
+    b: Vec<f32>,
+}
+
+thread_local! {
+    static BUFS: RefCell<PackBufs> = const { RefCell::new(PackBufs { a: Vec::new(), b: Vec::new() }) };
+}
+
+/// Extent in elements of a row-major operand with `rows` rows of which `cols` are read.
+fn extent(rows: usize, cols: usize, ld: usize) -> usize {
+    if rows == 0 || cols == 0 { 0 } else { (rows - 1) * ld + cols }
+}
+
+/// Contract in the module comment. Panics (a caller bug, not user input: the ABI layer and
+/// TypeScript validate first) if a slice is shorter than its shape and stride need, or a stride
+/// is smaller than the row it strides over.
 #[allow(clippy::too_many_arguments)]
 pub fn sgemm(
     ta: Trans, tb: Trans, m: usize, n: usize, k: usize, alpha: f32,
     a: &[f32], lda: usize, b: &[f32], ldb: usize, beta: f32, c: &mut [f32], ldc: usize,
 ) {
+    // Shapes as stored: A is (m, k) or (k, m), B is (k, n) or (n, k).
+    let (ar, ac) = match ta { Trans::N => (m, k), Trans::T => (k, m) };
+    let (br, bc) = match tb { Trans::N => (k, n), Trans::T => (n, k) };
+    assert!(m == 0 || n == 0 || ldc >= n, "sgemm: ldc {ldc} < n {n}");
+    assert!(c.len() >= extent(m, n, ldc), "sgemm: c too short");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 || alpha == 0.0 {
+        scale_c(m, n, beta, c, ldc);
+        return;
+    }
+    assert!(lda >= ac, "sgemm: lda {lda} < {ac}");
+    assert!(ldb >= bc, "sgemm: ldb {ldb} < {bc}");
+    assert!(a.len() >= extent(ar, ac, lda), "sgemm: a too short");
+    assert!(b.len() >= extent(br, bc, ldb), "sgemm: b too short");
+    // SAFETY: the extents of a, b and c were checked above; gemm_loop only touches elements
+    // inside them.
+    unsafe {
+        gemm_loop::<Selected>(
+            ta, tb, m, n, k, alpha, a.as_ptr(), lda, b.as_ptr(), ldb, beta, c.as_mut_ptr(), ldc,
+        )
+    }
+}
+
+/// C ← β·C; β = 0 writes zeros without reading C.
+fn scale_c(m: usize, n: usize, beta: f32, c: &mut [f32], ldc: usize) {
     for i in 0..m {
-        for j in 0..n {
-            let mut s = 0.0f32;
-            for p in 0..k {
-                let av = match ta { Trans::N => a[i * lda + p], Trans::T => a[p * lda + i] };
-                let bv = match tb { Trans::N => b[p * ldb + j], Trans::T => b[j * ldb + p] };
-                s += av * bv;
+        let row = &mut c[i * ldc..i * ldc + n];
+        if beta == 0.0 {
+            row.fill(0.0);
+        } else if beta != 1.0 {
+            row.iter_mut().for_each(|x| *x *= beta);
+        }
+    }
+}
+
+/// Split `len` into the fewest blocks of at most `max`, of equal size rounded up to `unit`
+/// (the last may be shorter). Returns the block size.
+fn balanced_block(len: usize, max: usize, unit: usize) -> usize {
+    let nblocks = len.div_ceil(max);
+    let per = len.div_ceil(nblocks);
+    per.div_ceil(unit) * unit
+}
+
+/// The loop nest. Pointers are valid for the extents checked in `sgemm`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_loop<K: Kernel>(
+    ta: Trans, tb: Trans, m: usize, n: usize, k: usize, alpha: f32,
+    a: *const f32, lda: usize, b: *const f32, ldb: usize, beta: f32, c: *mut f32, ldc: usize,
+) {
+    let (mr, nr) = (K::MR, K::NR);
+    let kc_max = balanced_block(k, KC, 1);
+    let mc_max = balanced_block(m, MC, mr);
+    let nc_max = balanced_block(n, NC, nr);
+    BUFS.with(|bufs| {
+        let bufs = &mut *bufs.borrow_mut();
+        // Packed sizes: A block mc_max×kc rounded up to whole MR panels (mc_max already is a
+        // multiple of MR), B block kc×nc rounded to whole NR panels.
+        let need_a = mc_max * kc_max;
+        let need_b = nc_max.div_ceil(nr) * nr * kc_max;
+        if bufs.a.len() < need_a { bufs.a.resize(need_a, 0.0); }
+        if bufs.b.len() < need_b { bufs.b.resize(need_b, 0.0); }
+        let (abuf, bbuf) = (bufs.a.as_mut_ptr(), bufs.b.as_mut_ptr());
+
+        // LOOP 5: columns of C in NC-wide blocks (B block KC×NC stays in L3).
+        let mut jc = 0;
+        while jc < n {
+            let nc = nc_max.min(n - jc);
+            // LOOP 4: the k dimension in KC-deep blocks. Sequential: every k-block accumulates
+            // into the same C, and the first one applies β (later ones add: β = 1).
+            let mut pc = 0;
+            while pc < k {
+                let kc = kc_max.min(k - pc);
+                pack_b::<K>(tb, b, ldb, pc, jc, kc, nc, bbuf);
+                let beta_k = if pc == 0 { beta } else { 1.0 };
+                // LOOP 3: rows of C in MC-tall blocks (A block MC×KC stays in L2).
+                // THREADS SEAM (issue 4): this is the loop to run in parallel — the MC-blocks
+                // write disjoint rows of C and share the read-only packed B block; each worker
+                // needs its own A buffer (BUFS is thread-local for that). A fixed partition of
+                // ic over workers keeps the results bit-identical for any thread count, since
+                // each C element is still computed by one kernel call sequence in the same order.
+                let mut ic = 0;
+                while ic < m {
+                    let mc = mc_max.min(m - ic);
+                    pack_a::<K>(ta, a, lda, ic, pc, mc, kc, abuf);
+                    // LOOP 2: NR-wide column panels of the B block (one B micro-panel, kc·NR,
+                    // stays in L1 while LOOP 1 runs over all A micro-panels).
+                    let mut jr = 0;
+                    while jr < nc {
+                        let cols = nr.min(nc - jr);
+                        let bp = bbuf.add(jr * kc);
+                        // LOOP 1: MR-tall row panels of the A block; one micro-kernel call each.
+                        let mut ir = 0;
+                        while ir < mc {
+                            let rows = mr.min(mc - ir);
+                            let ap = abuf.add(ir * kc);
+                            let cp = c.add((ic + ir) * ldc + jc + jr);
+                            K::kernel(kc, alpha, ap, bp, beta_k, cp, ldc, rows, cols);
+                            ir += mr;
+                        }
+                        jr += nr;
+                    }
+                    ic += mc;
+                }
+                pc += kc;
             }
-            let cij = &mut c[i * ldc + j];
-            *cij = if beta == 0.0 { alpha * s } else { alpha * s + beta * *cij };
+            jc += nc;
+        }
+    });
+}
+
+/// Pack op(A)[ic..ic+mc, pc..pc+kc] into MR-row micro-panels: panel r holds
+/// `dst[r*MR*kc + p*MR + i] = op(A)[ic + r*MR + i, pc + p]`, rows past mc padded with zeros.
+#[allow(clippy::too_many_arguments)]
+unsafe fn pack_a<K: Kernel>(
+    ta: Trans, a: *const f32, lda: usize, ic: usize, pc: usize, mc: usize, kc: usize, dst: *mut f32,
+) {
+    let mr = K::MR;
+    let mut r0 = 0;
+    while r0 < mc {
+        let rows = mr.min(mc - r0);
+        let d = dst.add(r0 * kc);
+        match ta {
+            // A is (m, k): row i of the panel is contiguous in p; write it with stride MR.
+            Trans::N => {
+                for i in 0..rows {
+                    let src = a.add((ic + r0 + i) * lda + pc);
+                    for p in 0..kc {
+                        *d.add(p * mr + i) = *src.add(p);
+                    }
+                }
+            }
+            // A is stored (k, m): for each p the panel's MR values are contiguous.
+            Trans::T => {
+                for p in 0..kc {
+                    let src = a.add((pc + p) * lda + ic + r0);
+                    core::ptr::copy_nonoverlapping(src, d.add(p * mr), rows);
+                }
+            }
+        }
+        if rows < mr {
+            for p in 0..kc {
+                for i in rows..mr {
+                    *d.add(p * mr + i) = 0.0;
+                }
+            }
+        }
+        r0 += mr;
+    }
+}
+
+/// Pack op(B)[pc..pc+kc, jc..jc+nc] into NR-column micro-panels: panel q holds
+/// `dst[q*NR*kc + p*NR + j] = op(B)[pc + p, jc + q*NR + j]`, columns past nc padded with zeros.
+#[allow(clippy::too_many_arguments)]
+unsafe fn pack_b<K: Kernel>(
+    tb: Trans, b: *const f32, ldb: usize, pc: usize, jc: usize, kc: usize, nc: usize, dst: *mut f32,
+) {
+    let nr = K::NR;
+    let mut j0 = 0;
+    while j0 < nc {
+        let cols = nr.min(nc - j0);
+        let d = dst.add(j0 * kc);
+        match tb {
+            // B is (k, n): for each p the panel's NR values are contiguous.
+            Trans::N => {
+                for p in 0..kc {
+                    let src = b.add((pc + p) * ldb + jc + j0);
+                    core::ptr::copy_nonoverlapping(src, d.add(p * nr), cols);
+                }
+            }
+            // B is stored (n, k): column j of op(B) is row j of B, contiguous in p.
+            Trans::T => {
+                for j in 0..cols {
+                    let src = b.add((jc + j0 + j) * ldb + pc);
+                    for p in 0..kc {
+                        *d.add(p * nr + j) = *src.add(p);
+                    }
+                }
+            }
+        }
+        if cols < nr {
+            for p in 0..kc {
+                for j in cols..nr {
+                    *d.add(p * nr + j) = 0.0;
+                }
+            }
+        }
+        j0 += nr;
+    }
+}
+
+/// Shared by the kernels: write an MR×NR tile held in `tile` (row-major, row stride NR) to C
+/// for the `rows × cols` part that exists: C ← α·tile + β·C, not reading C when β = 0.
+#[inline(always)]
+pub(crate) unsafe fn store_tile_partial(
+    tile: &[f32], nr: usize, alpha: f32, beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
+) {
+    for i in 0..rows {
+        let crow = c.add(i * ldc);
+        for j in 0..cols {
+            let v = alpha * tile[i * nr + j];
+            let cp = crow.add(j);
+            *cp = if beta == 0.0 { v } else { v + beta * *cp };
         }
     }
 }

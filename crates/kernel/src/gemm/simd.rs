@@ -1,0 +1,77 @@
+//! wasm simd128 micro-kernel: an MR×(4·NV) tile of C held in MR·NV f32x4 accumulators.
+//!
+//! Per k step: NV vector loads of the packed B row, MR splat-loads (`v128.load32_splat`) of
+//! the packed A column, MR·NV f32x4 mul + add. wasm simd128 has no fused multiply-add (that is
+//! relaxed-simd), so each update is a mul into a temporary and an add into the accumulator.
+//!
+//! Register budget: V8 (Node 20, x86-64) maps each f32x4 local to an XMM register and has 16 of
+//! them. Measured (issue 4): 12 independent accumulator chains run at the peak, 14 halve it. So
+//! the tile is chosen with ≤ 12 accumulators; the operands (NV B vectors, 1 splatted A value
+//! and a product temporary) take the rest. See `KernelSimd` for the chosen shape and why.
+use super::{store_tile_partial, Kernel};
+use core::arch::wasm32::*;
+
+pub(crate) struct KernelSimdG<const MR: usize, const NV: usize>;
+
+/// The chosen tile (see the measurements in bench/gemm.mjs's notes in the kernel's report).
+pub(crate) type KernelSimd = KernelSimdG<4, 3>;
+
+impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
+    const MR: usize = MR;
+    const NR: usize = NV * 4;
+
+    #[inline(always)]
+    unsafe fn kernel(
+        kc: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32,
+        c: *mut f32, ldc: usize, rows: usize, cols: usize,
+    ) {
+        let nr = NV * 4;
+        let mut acc = [[f32x4_splat(0.0); NV]; MR];
+        let (mut a, mut b) = (a, b);
+        for _ in 0..kc {
+            let mut bv = [f32x4_splat(0.0); NV];
+            for v in 0..NV {
+                bv[v] = v128_load(b.add(4 * v) as *const v128);
+            }
+            for i in 0..MR {
+                let av = v128_load32_splat(a.add(i) as *const u32);
+                for v in 0..NV {
+                    acc[i][v] = f32x4_add(acc[i][v], f32x4_mul(av, bv[v]));
+                }
+            }
+            a = a.add(MR);
+            b = b.add(nr);
+        }
+        let va = f32x4_splat(alpha);
+        if rows == MR && cols == nr {
+            // Full tile: straight to C.
+            if beta == 0.0 {
+                for i in 0..MR {
+                    let cr = c.add(i * ldc);
+                    for v in 0..NV {
+                        v128_store(cr.add(4 * v) as *mut v128, f32x4_mul(va, acc[i][v]));
+                    }
+                }
+            } else {
+                let vb = f32x4_splat(beta);
+                for i in 0..MR {
+                    let cr = c.add(i * ldc);
+                    for v in 0..NV {
+                        let p = cr.add(4 * v) as *mut v128;
+                        v128_store(p, f32x4_add(f32x4_mul(va, acc[i][v]), f32x4_mul(vb, v128_load(p))));
+                    }
+                }
+            }
+        } else {
+            // Edge tile: spill the accumulators to a small stack buffer, write what exists.
+            let mut tile = [[0.0f32; 4]; 64];
+            for i in 0..MR {
+                for v in 0..NV {
+                    v128_store(tile[i * NV + v].as_mut_ptr() as *mut v128, acc[i][v]);
+                }
+            }
+            let flat = core::slice::from_raw_parts(tile.as_ptr() as *const f32, MR * nr);
+            store_tile_partial(flat, nr, alpha, beta, c, ldc, rows, cols);
+        }
+    }
+}
