@@ -1,0 +1,157 @@
+// Gradient clipping and the optimizer updates, as Keras 3 writes them.
+//
+// Sources (Keras 3, keras/src/optimizers/): base_optimizer.py (`_backend_apply_gradients`: clip the
+// gradients, then apply weight decay, then `update_step`; `_clip_gradients`, `_clip_by_norm`,
+// `clip_by_global_norm`, `_apply_weight_decay`), sgd.py, rmsprop.py, adagrad.py, adam.py, adamw.py.
+// `t` below is the 1-based step number (Keras's `iterations + 1`).
+//
+//   clipnorm c (each tensor):  g ← g·c / max(‖g‖, c)
+//   global_clipnorm c:         g ← g·c·min(1/‖G‖, 1/c)   (‖G‖ over all tensors; NaN if ‖G‖ is not finite)
+//   clipvalue c:               g ← clip(g, −c, c)
+//   weight decay λ (any optimizer with λ > 0, decoupled, before the update): θ ← θ − θ·λ·lr
+//
+//   SGD, momentum μ = 0:  θ ← θ − lr·g
+//   SGD, μ > 0:           v ← μ·v − lr·g;  θ ← θ + v                 (Nesterov: θ ← θ + μ·v − lr·g)
+//   RMSprop:              s ← ρ·s + (1−ρ)·g²;  Δ = lr·g / sqrt(s + ε)
+//                         μ = 0: θ ← θ − Δ;   μ > 0: v ← μ·v + Δ;  θ ← θ − v
+//   Adagrad:              s ← s + g² (s₀ = initial_accumulator_value);  θ ← θ − lr·g / sqrt(s + ε)
+//   Adam:                 α = lr·sqrt(1 − β₂ᵗ)/(1 − β₁ᵗ);  m ← m + (g − m)(1 − β₁);  v ← v + (g² − v)(1 − β₂)
+//                         θ ← θ − α·m / (sqrt(v) + ε)
+//   AdamW:                Adam with weight decay λ (Keras default 0.004)
+//
+// Where PyTorch (torch/optim/*.py) differs, for anyone comparing runs:
+//   SGD:     buf ← μ·buf + g;  θ ← θ − lr·buf (Nesterov: θ ← θ − lr·(g + μ·buf)); identical to Keras for
+//            a constant lr, different once lr changes mid-run (Keras's v already holds lr).
+//   RMSprop: ε outside the root (θ ← θ − lr·g/(sqrt(s) + ε)), ε = 1e-8, ρ ("alpha") = 0.99.
+//   Adagrad: ε outside the root, ε = 1e-10, s₀ = 0.
+//   Adam:    θ ← θ − lr·m̂/(sqrt(v̂) + ε) with m̂, v̂ bias-corrected; equal to Keras's form with
+//            Keras ε = torch ε·sqrt(1 − β₂ᵗ); torch ε = 1e-8, Keras 1e-7.
+//   AdamW:   same decoupled decay θ ← θ(1 − lr·λ) before the step; torch's default λ = 0.01.
+//   Clipping: torch.nn.utils.clip_grad_norm_ scales by c/(‖G‖ + 1e-6) when ‖G‖ > c.
+//
+// Storage: parameters, gradients and state are f32 regions (like the kernel); every update is
+// computed in f64 from the stored values and rounded once when stored.
+
+import type { OptimizerConfig } from '../backend/types.js';
+
+export interface Tensor { offset: number; length: number }
+
+function norm(v: ArrayLike<number>, offset: number, length: number): number {
+  let s = 0;
+  for (let i = offset; i < offset + length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+/** The L2 norm of all tensors together. */
+export function globalNorm(g: ArrayLike<number>, tensors: readonly Tensor[]): number {
+  let s = 0;
+  for (const t of tensors) { const n = norm(g, t.offset, t.length); s += n * n; }
+  return Math.sqrt(s);
+}
+
+/**
+ * Clips g (the flat gradient region, in place) as the config says. Returns true when clipping
+ * changed the gradients (some norm above its bound, or some |g| above clipvalue).
+ */
+export function clipGradients(
+  g: Float32Array, tensors: readonly Tensor[], cfg: OptimizerConfig,
+): boolean {
+  let clipped = false;
+  if (cfg.clipNorm > 0) {
+    const c = cfg.clipNorm;
+    for (const t of tensors) {
+      const n = norm(g, t.offset, t.length);
+      if (n > c) clipped = true;
+      const denom = Math.max(n, c); // NaN when ‖g‖ is NaN, so NaN gradients stay NaN
+      for (let i = t.offset; i < t.offset + t.length; i++) g[i] = (g[i] * c) / denom;
+    }
+  } else if (cfg.globalClipNorm > 0) {
+    const c = cfg.globalClipNorm;
+    const n = globalNorm(g, tensors);
+    if (n > c) clipped = true;
+    // scale = c·min(1/‖G‖, 1/c), turned into NaN when ‖G‖ is Inf/NaN (Keras's `+ (n − n)`).
+    const scale = c * Math.min(1 / n, 1 / c) + (n - n);
+    for (const t of tensors) for (let i = t.offset; i < t.offset + t.length; i++) g[i] = g[i] * scale;
+  } else if (cfg.clipValue > 0) {
+    const c = cfg.clipValue;
+    for (const t of tensors) {
+      for (let i = t.offset; i < t.offset + t.length; i++) {
+        if (Math.abs(g[i]) > c) clipped = true;
+        g[i] = Math.min(Math.max(g[i], -c), c);
+      }
+    }
+  }
+  return clipped;
+}
+
+const f32 = Math.fround;
+
+/** Optimizer state over a flat parameter region: slots are f32 (paramCount each). */
+export class OptimizerState {
+  readonly config: OptimizerConfig;
+  /** Completed update steps (Keras's `iterations`). */
+  step = 0;
+  learningRate: number;
+  /** sgd: velocity v; rmsprop: s (and momentum v); adagrad: s; adam/adamw: m and v. */
+  readonly slot1: Float32Array;
+  readonly slot2: Float32Array;
+
+  constructor(config: OptimizerConfig, paramCount: number) {
+    this.config = { ...config };
+    this.learningRate = config.learningRate;
+    this.slot1 = new Float32Array(paramCount);
+    this.slot2 = new Float32Array(paramCount);
+    if (config.kind === 'adagrad') this.slot1.fill(config.initialAccumulatorValue);
+  }
+
+  /** One update θ ← update(θ, g) over every parameter; g is the (already clipped) gradient. */
+  apply(params: Float32Array, grads: Float32Array): void {
+    const c = this.config;
+    const lr = this.learningRate;
+    const t = this.step + 1;
+    const wd = c.weightDecay;
+    const s1 = this.slot1; const s2 = this.slot2;
+    // Adam's step size α = lr·sqrt(1 − β₂ᵗ)/(1 − β₁ᵗ), the bias corrections folded in.
+    const alpha = lr * Math.sqrt(1 - c.beta2 ** t) / (1 - c.beta1 ** t);
+    for (let i = 0; i < params.length; i++) {
+      const g = grads[i];
+      let p = params[i];
+      if (wd > 0) p = p - p * wd * lr; // decoupled weight decay, before update_step
+      switch (c.kind) {
+        case 'sgd':
+          if (c.momentum !== 0) {
+            const v = (s1[i] = f32(c.momentum * s1[i] - lr * g));
+            p = c.nesterov ? p + c.momentum * v - lr * g : p + v;
+          } else {
+            p = p - lr * g;
+          }
+          break;
+        case 'rmsprop': {
+          const s = (s1[i] = f32(c.rho * s1[i] + (1 - c.rho) * g * g));
+          const increment = (lr * g) / Math.sqrt(s + c.epsilon);
+          if (c.momentum > 0) {
+            const v = (s2[i] = f32(c.momentum * s2[i] + increment));
+            p = p - v;
+          } else {
+            p = p - increment;
+          }
+          break;
+        }
+        case 'adagrad': {
+          const s = (s1[i] = f32(s1[i] + g * g));
+          p = p - (lr * g) / Math.sqrt(s + c.epsilon);
+          break;
+        }
+        case 'adam':
+        case 'adamw': {
+          const m = (s1[i] = f32(s1[i] + (g - s1[i]) * (1 - c.beta1)));
+          const v = (s2[i] = f32(s2[i] + (g * g - s2[i]) * (1 - c.beta2)));
+          p = p - (alpha * m) / (Math.sqrt(v) + c.epsilon);
+          break;
+        }
+      }
+      params[i] = p;
+    }
+    this.step = t;
+  }
+}
