@@ -1,0 +1,109 @@
+// Summaries and the markdown table for the training benchmark (used by bench/train.mjs for its
+// printout and by bench/run.mjs for bench/RESULTS.md). Pure functions over the worker results.
+
+/** Median of the finite numbers in `xs` (mean of the middle two for even counts); null if none. */
+export function median(xs) {
+  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+// A correct implementation of the seed model reaches about 96–97% test accuracy after one
+// epoch of Adam 1e-3 (TF.js and Keras both do); below 90% something is wrong, however fast.
+export const MIN_TEST_ACC_AFTER_EPOCH = 0.9;
+
+export const BASELINE = 'tfjs-wasm';
+
+const LABELS = {
+  'tfjs-wasm': 'TF.js 4.22 wasm',
+  'tfjs-cpu': 'TF.js 4.22 cpu',
+};
+export const label = (c) => LABELS[c] ?? c.replace(/^gradguard-/, 'gradguard ');
+
+/**
+ * One row per (contender, batch): medians over successful repetitions, the ratio of median
+ * samples/s to TF.js wasm's median at the same batch size, and a verification verdict:
+ * true/false for full-epoch runs with a test evaluation, null where nothing was checked beyond
+ * a finite loss (quick mode, TF.js cpu's prefix), false whenever a loss was not finite.
+ */
+export function summarize(runs, contenders, batches) {
+  const rows = [];
+  for (const batch of batches) {
+    for (const contender of contenders) {
+      const all = runs.filter((r) => r.contender === contender && r.batch === batch);
+      const ok = all.filter((r) => !r.error);
+      const sps = ok.map((r) => r.samplesPerSec);
+      const first = ok[0];
+      const testAcc = median(ok.map((r) => r.testAcc));
+      let verified = null;
+      if (ok.some((r) => !Number.isFinite(r.trainLoss))) verified = false;
+      else if (first?.fullEpoch && testAcc != null) verified = testAcc >= MIN_TEST_ACC_AFTER_EPOCH;
+      rows.push({
+        contender,
+        batch,
+        ok: ok.length,
+        failed: all.length - ok.length,
+        errors: all.filter((r) => r.error).map((r) => r.error),
+        samplesPerSec: median(sps),
+        samplesPerSecMin: sps.length ? Math.min(...sps) : null,
+        samplesPerSecMax: sps.length ? Math.max(...sps) : null,
+        fitMs: median(ok.map((r) => r.fitMs)),
+        samples: first?.samples ?? null,
+        steps: first?.steps ?? null,
+        fullEpoch: first?.fullEpoch ?? null,
+        trainAcc: median(ok.map((r) => r.trainAcc)),
+        testAcc,
+        maxRssMB: median(ok.map((r) => r.maxRssMB)),
+        verified,
+        info: first?.info ?? null,
+      });
+    }
+  }
+  for (const row of rows) {
+    const base = rows.find((r) => r.contender === BASELINE && r.batch === row.batch);
+    row.ratioVsTfjsWasm =
+      base?.samplesPerSec && row.samplesPerSec != null ? row.samplesPerSec / base.samplesPerSec : null;
+  }
+  return rows;
+}
+
+const f = (x, d = 0) => (x == null || Number.isNaN(x) ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const pct = (x, d = 1) => (x == null ? '—' : `${(x * 100).toFixed(d)}%`);
+
+/** The training table (markdown) plus its footnotes, from a bench/out/train.json object. */
+export function trainTableMarkdown(result) {
+  const lines = [
+    '| contender | batch | samples/s (median) | min–max | × TF.js wasm | timed | train acc | test acc | peak RSS (MB) |',
+    '|---|---:|---:|---:|---:|---|---:|---:|---:|',
+  ];
+  for (const r of result.summary) {
+    const name = label(r.contender);
+    if (r.ok === 0) {
+      lines.push(`| ${name} | ${r.batch} | failed | | | | | | |`);
+      continue;
+    }
+    const timed = r.fullEpoch
+      ? `1 epoch (${f(r.samples)})`
+      : `${r.steps} steps (${f(r.samples)}), extrapolated`;
+    const flag = r.verified === false ? ' ⚠ not verified' : '';
+    lines.push(
+      `| ${name}${flag} | ${r.batch} | ${f(r.samplesPerSec)} | ${f(r.samplesPerSecMin)}–${f(r.samplesPerSecMax)} | ` +
+        `${r.ratioVsTfjsWasm == null ? '—' : `${r.ratioVsTfjsWasm.toFixed(2)}×`} | ${timed} | ` +
+        `${pct(r.trainAcc)} | ${pct(r.testAcc, 2)} | ${f(r.maxRssMB)} |`,
+    );
+  }
+  const notes = [
+    '',
+    `Medians of ${result.reps} interleaved repetition(s), each in a fresh Node process; min–max over the repetitions.`,
+    'Timed: one `fit()` call of one epoch, shuffled, after an untimed warm-up of a few batches; ' +
+      '"extrapolated" rows time a prefix of the training set and report its rate.',
+    'train acc: the timed epoch\'s running accuracy as the library reports it; test acc: evaluation on the 10,000 test images ' +
+      `after that one epoch (rows below ${pct(MIN_TEST_ACC_AFTER_EPOCH, 0)} are flagged "not verified").`,
+    'Peak RSS: `process.resourceUsage().maxRSS` of the child process, including the dataset it loaded ' +
+      '(60,000 × 784 float32 = 188 MB in JS, plus any copy the library makes).',
+  ];
+  const failures = result.summary.filter((r) => r.failed > 0);
+  for (const r of failures) notes.push(`${label(r.contender)} batch ${r.batch}: ${r.failed} failed run(s): ${r.errors[0]}`);
+  return lines.concat(notes).join('\n');
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// MNIST training throughput: gradguard vs TensorFlow.js 4.22 (wasm and cpu backends), on the
+// seed model (784-128-128-10, Adam 1e-3, sparse categorical cross-entropy), batch 32 and 128.
+//
+//   node bench/train.mjs [--quick] [--reps N] [--batches 32,128] [--contenders a,b,...]
+//                        [--out bench/out/train.json]
+//
+// How it measures (bench/README.md has the long form):
+// - Every measurement runs in its own child process (bench/train-worker.mjs), one at a time,
+//   so that one contender's heap, JIT and wasm memory cannot slow another or inflate its
+//   peak RSS.
+// - Repetitions are interleaved (rep 1: every batch size × contender, then rep 2, …, with the
+//   contender order rotated each rep) and the table shows medians, so a burst of load from
+//   other processes on this shared 2-core machine hits one sample of several contenders
+//   rather than every sample of one.
+// - Timed region: one `fit()` call of one epoch (shuffle on) after an untimed warm-up of a
+//   few batches. samples/s = samples in that epoch / its wall time.
+// - Verified: a full-epoch run must reach a sane accuracy (≥ 90% on the test set; a correct
+//   implementation gets about 96–97% after one epoch); runs that don't are flagged in the table
+//   and in the JSON, so a fast but wrong kernel cannot look like a win.
+// - TF.js cpu is about 100× slower than the goal: it times a fixed prefix of the training set
+//   (CPU_STEPS below) and its rate is extrapolated to the epoch; the table says so.
+//
+// Output: a table on stdout and JSON at --out (bench/out/ is git-ignored). bench/run.mjs
+// runs this and copies the table into bench/RESULTS.md. No assertions on time anywhere.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { median, summarize, trainTableMarkdown } from './train-report.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+
+// gradguard wasm builds, in table order; each is benchmarked when wasm/gradguard-<v>.wasm
+// exists. relaxed-simd needs a V8 flag on Node 20 (it is standard from Node 22 / Chrome 114).
+const GG_VARIANTS = ['simd', 'simd-threads', 'relaxed-simd', 'scalar'];
+const NODE_FLAGS = { 'gradguard-relaxed-simd': ['--experimental-wasm-relaxed-simd'] };
+
+// Steps timed per run. 0 = one full epoch (60,000 images). TF.js cpu runs about 300–600
+// samples/s, so a full epoch at both batch sizes would cost over five minutes per repetition:
+// it times 150 / 50 steps (4,800 / 6,400 images, 10–20 s each) and reports the extrapolated rate.
+const CPU_STEPS = { 32: 150, 128: 50 };
+// --quick: a smoke run of seconds (CI), every contender on a few steps; figures are not
+// meaningful, only that every contender trains and the pipeline produces its outputs.
+const QUICK_STEPS = 8;
+
+function parseCli(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      reps: { type: 'string' },
+      batches: { type: 'string', default: '32,128' },
+      contenders: { type: 'string' },
+      out: { type: 'string', default: join(here, 'out', 'train.json') },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log('usage: node bench/train.mjs [--quick] [--reps N] [--batches 32,128] [--contenders a,b] [--out file]');
+    process.exit(0);
+  }
+  const reps = values.reps === undefined ? (values.quick ? 1 : 3) : Number(values.reps);
+  if (!Number.isInteger(reps) || reps < 1) throw new Error(`--reps: expected an integer ≥ 1, got '${values.reps}'`);
+  const batches = values.batches.split(',').map((s) => Number(s.trim()));
+  for (const b of batches) {
+    if (!Number.isInteger(b) || b < 1) throw new Error(`--batches: expected integers ≥ 1 separated by commas, got '${values.batches}'`);
+  }
+  return { ...values, reps, batches };
+}
+
+/** Contenders to run: TF.js wasm first (the baseline every ratio refers to), then the rest. */
+function defaultContenders() {
+  const list = ['tfjs-wasm', 'tfjs-cpu'];
+  const dist = join(root, 'dist', 'index.js');
+  if (!existsSync(dist)) {
+    console.warn(`note: ${relative(process.cwd(), dist)} is missing, so gradguard is not benchmarked (run \`npm install\` or \`npx tsup\`)`);
+    return list;
+  }
+  for (const v of GG_VARIANTS) {
+    if (existsSync(join(root, 'wasm', `gradguard-${v}.wasm`))) list.push(`gradguard-${v}`);
+  }
+  return list;
+}
+
+function planFor(contender, batch, quick) {
+  if (quick) return { steps: QUICK_STEPS, warmup: 2, evaluate: false };
+  if (contender === 'tfjs-cpu') return { steps: CPU_STEPS[batch] ?? Math.ceil(4800 / batch), warmup: 3, evaluate: false };
+  return { steps: 0, warmup: 10, evaluate: true };
+}
+
+/** Runs one worker; resolves to its result object, or { error } (never rejects). */
+function runWorker(contender, batch, plan, timeoutMs) {
+  const args = [
+    ...(NODE_FLAGS[contender] ?? []),
+    join(here, 'train-worker.mjs'),
+    '--contender', contender,
+    '--batch', String(batch),
+    '--steps', String(plan.steps),
+    '--warmup', String(plan.warmup),
+    ...(plan.evaluate ? ['--eval'] : []),
+  ];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('@@RESULT '));
+      if (code === 0 && line) return resolve(JSON.parse(line.slice('@@RESULT '.length)));
+      const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ` after ${timeoutMs / 1000} s` : ''}` : `exit code ${code}`;
+      resolve({ contender, batch, error: `${why}: ${(err || out).trim().split('\n').slice(-4).join(' | ')}` });
+    });
+  });
+}
+
+const fmt = (x, d = 0) => (x == null || Number.isNaN(x) ? '—' : x.toFixed(d));
+
+export async function runTrainBench(opts) {
+  const contenders = opts.contenders ? opts.contenders.split(',').map((s) => s.trim()) : defaultContenders();
+  const timeoutMs = opts.quick ? 120_000 : 600_000;
+  const runs = [];
+  const started = new Date();
+  console.log(
+    `MNIST training throughput${opts.quick ? ' (--quick: a few steps each, figures not meaningful)' : ''}: ` +
+      `${contenders.join(', ')}; batch ${opts.batches.join(', ')}; ${opts.reps} interleaved rep(s)`,
+  );
+  for (let rep = 0; rep < opts.reps; rep++) {
+    // Rotate the order each repetition so no contender always runs first (cold page cache,
+    // other agents' load patterns) or right after the heaviest one.
+    const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length]);
+    for (const batch of opts.batches) {
+      for (const contender of order) {
+        const plan = planFor(contender, batch, opts.quick);
+        const load = os.loadavg()[0];
+        const r = await runWorker(contender, batch, plan, timeoutMs);
+        r.rep = rep;
+        r.loadAvg1 = load;
+        runs.push(r);
+        const what = r.error
+          ? `FAILED ${r.error}`
+          : `${fmt(r.samplesPerSec)} samples/s over ${r.samples} samples (${fmt(r.fitMs / 1000, 1)} s), ` +
+            `train acc ${fmt(r.trainAcc * 100, 1)}%` +
+            (r.testAcc != null ? `, test acc ${fmt(r.testAcc * 100, 2)}%` : '') +
+            `, peak RSS ${fmt(r.maxRssMB)} MB`;
+        console.log(`  rep ${rep + 1}/${opts.reps} batch ${String(batch).padStart(3)} ${contender.padEnd(24)} ${what}`);
+      }
+    }
+  }
+  const summary = summarize(runs, contenders, opts.batches);
+  const result = {
+    kind: 'train',
+    quick: opts.quick,
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    reps: opts.reps,
+    batches: opts.batches,
+    contenders,
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.cpus().length,
+      node: process.version,
+      loadAvgAtEnd: os.loadavg(),
+      medianLoadAvg1DuringRuns: median(runs.map((r) => r.loadAvg1)),
+    },
+    summary,
+    runs,
+  };
+  mkdirSync(dirname(opts.out), { recursive: true });
+  writeFileSync(opts.out, JSON.stringify(result, null, 2) + '\n');
+  console.log('\n' + trainTableMarkdown(result));
+  console.log(`\nwrote ${relative(process.cwd(), opts.out)}`);
+  return result;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  runTrainBench(parseCli(process.argv.slice(2))).then(
+    (r) => {
+      // Exit non-zero only when a contender could not run at all (a broken pipeline), never
+      // because of a time: CI's smoke run must catch crashes, not slowness.
+      const broken = r.summary.filter((s) => s.ok === 0);
+      if (broken.length) {
+        console.error(`error: no successful run for ${broken.map((s) => `${s.contender}@${s.batch}`).join(', ')}`);
+        process.exit(1);
+      }
+    },
+    (err) => {
+      console.error(`bench/train.mjs: ${err?.message ?? err}`);
+      process.exit(2);
+    },
+  );
+}
