@@ -1,0 +1,299 @@
+// The wasm kernel behind the Backend interface (ts/backend/types.ts).
+//
+// A WasmModel owns, in the kernel's memory: the model handle (parameters, gradients, optimizer
+// state, workspace: all the kernel's), and four buffers of its own: x (batch, in0) f32, y (batch)
+// i32 or (batch, outL) f32, out (batch, outL) f32 for predict, and a small scratch block (spec,
+// layout, optimizer config, evaluate's two words). The buffers grow when a call needs more and
+// are otherwise reused, so a training loop at a fixed batch size allocates nothing per step.
+// Data crosses the boundary as one Float32Array.set per operand per call, never per element.
+import { BackendError, DisposedError } from '../../errors';
+import {
+  ACTIVATIONS, GLOBAL_STATS_WORDS, INITIALIZERS, LAYER_STATS_FIELDS, LAYER_STATS_WORDS, LOSSES,
+  OPTIMIZERS,
+} from '../types';
+import type {
+  Backend, BackendModel, InitializerName, LayerLayout, LayerStats, ModelSpec, OptimizerConfig,
+  StepStats, Targets,
+} from '../types';
+import type { Kernel } from './abi';
+import type { WasmVariant } from './locate';
+
+/** docs/abi.md: words 0..3 of the spec, then 6 words per layer. */
+const SPEC_HEADER_WORDS = 4;
+const SPEC_LAYER_WORDS = 6;
+/** docs/abi.md: the optimizer config has 12 f32 words. */
+const OPT_CFG_WORDS = 12;
+
+/** Encodes a ModelSpec as docs/abi.md's u32 words (act_param as f32 bits). */
+export function encodeSpec(spec: ModelSpec): Uint32Array {
+  const words = new Uint32Array(SPEC_HEADER_WORDS + SPEC_LAYER_WORDS * spec.layers.length);
+  const asF32 = new Float32Array(words.buffer);
+  words[0] = 1;
+  words[1] = spec.layers.length;
+  words[2] = LOSSES.indexOf(spec.loss);
+  words[3] = spec.fromLogits ? 1 : 0;
+  spec.layers.forEach((l, i) => {
+    const o = SPEC_HEADER_WORDS + SPEC_LAYER_WORDS * i;
+    words[o] = 0; // dense
+    words[o + 1] = l.inputSize;
+    words[o + 2] = l.units;
+    words[o + 3] = ACTIVATIONS.indexOf(l.activation);
+    asF32[o + 4] = l.activationParam;
+    words[o + 5] = l.useBias ? 1 : 0;
+  });
+  return words;
+}
+
+/** A growable buffer in wasm memory: (ptr, capacity in bytes). */
+class WasmBuffer {
+  ptr = 0;
+  bytes = 0;
+  constructor(private readonly kernel: Kernel) {}
+  /** Ensures at least `bytes` bytes; returns the (possibly new) pointer. Contents are not kept. */
+  ensure(bytes: number): number {
+    if (bytes > this.bytes) {
+      this.kernel.free(this.ptr, this.bytes);
+      this.ptr = 0; this.bytes = 0; // stay consistent if alloc throws
+      this.ptr = this.kernel.alloc(bytes);
+      this.bytes = bytes;
+    }
+    return this.ptr;
+  }
+  release(): void {
+    this.kernel.free(this.ptr, this.bytes);
+    this.ptr = 0; this.bytes = 0;
+  }
+}
+
+export class WasmModel implements BackendModel {
+  readonly spec: ModelSpec;
+  readonly paramCount: number;
+  readonly layout: readonly LayerLayout[];
+  /** The kernel's model handle (a pointer); 0 after dispose. */
+  handle: number;
+  private readonly inputSize: number;
+  private readonly outputSize: number;
+  private readonly sparse: boolean;
+  private readonly x: WasmBuffer;
+  private readonly y: WasmBuffer;
+  private readonly out: WasmBuffer;
+  private readonly scratch: WasmBuffer;
+  private collectStats = false;
+  private statsValid = false;
+
+  constructor(private readonly kernel: Kernel, spec: ModelSpec) {
+    kernel.requireModelExports();
+    if (spec.layers.length === 0) throw new BackendError('gradguard: a model needs at least one layer (got 0).');
+    this.spec = spec;
+    this.inputSize = spec.layers[0].inputSize;
+    this.outputSize = spec.layers[spec.layers.length - 1].units;
+    this.sparse = spec.loss === 'sparse_categorical_crossentropy';
+    this.x = new WasmBuffer(kernel);
+    this.y = new WasmBuffer(kernel);
+    this.out = new WasmBuffer(kernel);
+    this.scratch = new WasmBuffer(kernel);
+
+    const words = encodeSpec(spec);
+    // The scratch block holds, at different times: the spec, the layout (4 words per layer),
+    // the optimizer config (12 words) and evaluate's output (2 words).
+    const scratchWords = Math.max(words.length, 4 * spec.layers.length, OPT_CFG_WORDS, 2);
+    const s = this.scratch.ensure(4 * scratchWords);
+    kernel.u32.set(words, s >>> 2);
+    const h = kernel.exports.gg_model_new(s, words.length) >>> 0;
+    if (h === 0) {
+      this.scratch.release();
+      throw new BackendError(`gradguard: the wasm kernel rejected the model spec (${describeSpec(spec)}); `
+        + 'check that each layer\'s input size equals the previous layer\'s units, or the model is too large for wasm memory.');
+    }
+    this.handle = h;
+    this.paramCount = kernel.exports.gg_model_param_count(h) >>> 0;
+    kernel.exports.gg_model_layout(h, this.scratch.ptr);
+    const u = kernel.u32;
+    const base = this.scratch.ptr >>> 2;
+    this.layout = spec.layers.map((_, i) => ({
+      wOffset: u[base + 4 * i], wLength: u[base + 4 * i + 1],
+      bOffset: u[base + 4 * i + 2], bLength: u[base + 4 * i + 3],
+    }));
+  }
+
+  private live(): number {
+    if (this.handle === 0) throw new DisposedError('gradguard: this wasm model was used after dispose(); create a new one.');
+    return this.handle;
+  }
+
+  /** Byte pointer of the flat parameter region (re-read: cheap, and robust to a moving region). */
+  private paramsPtr(): number { return this.kernel.exports.gg_model_params(this.live()) >>> 0; }
+
+  getParams(): Float32Array {
+    const p = this.paramsPtr() >>> 2;
+    return this.kernel.f32.slice(p, p + this.paramCount);
+  }
+
+  setParams(params: Float32Array): void {
+    if (params.length !== this.paramCount) {
+      throw new BackendError(`gradguard: setParams expected ${this.paramCount} values, got ${params.length}.`);
+    }
+    this.kernel.f32.set(params, this.paramsPtr() >>> 2);
+  }
+
+  getGrads(): Float32Array {
+    const p = (this.kernel.exports.gg_model_grads(this.live()) >>> 0) >>> 2;
+    return this.kernel.f32.slice(p, p + this.paramCount);
+  }
+
+  initTensor(offset: number, length: number, kind: InitializerName, fanIn: number, fanOut: number,
+    value: number, seed: number): void {
+    if (offset < 0 || length < 0 || offset + length > this.paramCount) {
+      throw new BackendError(`gradguard: initTensor range [${offset}, ${offset + length}) is outside the ${this.paramCount} parameters.`);
+    }
+    this.kernel.exports.gg_init_fill(this.paramsPtr() + 4 * offset, length, INITIALIZERS.indexOf(kind),
+      fanIn, fanOut, value, seed >>> 0);
+  }
+
+  setOptimizer(c: OptimizerConfig): void {
+    const h = this.live();
+    const cfg = [c.learningRate, c.beta1, c.beta2, c.epsilon, c.momentum, c.nesterov ? 1 : 0,
+      c.weightDecay, c.rho, c.initialAccumulatorValue, c.clipValue, c.clipNorm, c.globalClipNorm];
+    this.kernel.f32.set(cfg, this.scratch.ptr >>> 2);
+    const status = this.kernel.exports.gg_model_set_optimizer(h, OPTIMIZERS.indexOf(c.kind), this.scratch.ptr, OPT_CFG_WORDS);
+    if (status < 0) {
+      throw new BackendError(`gradguard: the wasm kernel rejected the optimizer config (status ${status}): ${JSON.stringify(c)}.`);
+    }
+  }
+
+  setLearningRate(lr: number): void {
+    this.kernel.exports.gg_model_set_lr(this.live(), lr);
+  }
+
+  /** Copies x (batch, in0) and y into the model's buffers; returns their pointers. */
+  private stage(x: Float32Array, y: Targets | null, batch: number): [number, number] {
+    const nx = batch * this.inputSize;
+    const xp = this.x.ensure(4 * Math.max(nx, 1));
+    let yp = 0;
+    if (y !== null) {
+      const ny = this.sparse ? batch : batch * this.outputSize;
+      yp = this.y.ensure(4 * Math.max(ny, 1));
+    }
+    // Views are taken after every ensure(): an alloc may have grown memory.
+    this.kernel.f32.set(x.length === nx ? x : x.subarray(0, nx), xp >>> 2);
+    if (y !== null) {
+      if (this.sparse) {
+        const i32 = this.kernel.i32;
+        if (y instanceof Int32Array) {
+          i32.set(y.length === batch ? y : y.subarray(0, batch), yp >>> 2);
+        } else {
+          // Integer labels given as floats (validated as integers by the model layer).
+          for (let i = 0; i < batch; i++) i32[(yp >>> 2) + i] = y[i];
+        }
+      } else {
+        const ny = batch * this.outputSize;
+        this.kernel.f32.set(y.length === ny ? y : y.subarray(0, ny), yp >>> 2);
+      }
+    }
+    return [xp, yp];
+  }
+
+  trainStep(x: Float32Array, y: Targets, batch: number): number {
+    const h = this.live();
+    const [xp, yp] = this.stage(x, y, batch);
+    const loss = this.kernel.exports.gg_train_step(h, xp, yp, batch);
+    if (this.collectStats) this.statsValid = true;
+    return loss;
+  }
+
+  forwardBackward(x: Float32Array, y: Targets, batch: number): number {
+    const h = this.live();
+    const [xp, yp] = this.stage(x, y, batch);
+    return this.kernel.exports.gg_forward_backward(h, xp, yp, batch);
+  }
+
+  lastCorrect(): number {
+    return this.kernel.exports.gg_last_correct(this.live()) >>> 0;
+  }
+
+  predict(x: Float32Array, batch: number): Float32Array {
+    const h = this.live();
+    const n = batch * this.outputSize;
+    const op = this.out.ensure(4 * Math.max(n, 1));
+    const [xp] = this.stage(x, null, batch);
+    this.kernel.exports.gg_predict(h, xp, batch, op);
+    return this.kernel.f32.slice(op >>> 2, (op >>> 2) + n);
+  }
+
+  evaluate(x: Float32Array, y: Targets, batch: number): { lossSum: number; correct: number } {
+    const h = this.live();
+    const [xp, yp] = this.stage(x, y, batch);
+    const sp = this.scratch.ptr;
+    this.kernel.exports.gg_evaluate(h, xp, yp, batch, sp);
+    const f = this.kernel.f32;
+    return { lossSum: f[sp >>> 2], correct: f[(sp >>> 2) + 1] };
+  }
+
+  setCollectStats(on: boolean): void {
+    this.kernel.exports.gg_model_set_stats(this.live(), on ? 1 : 0);
+    this.collectStats = on;
+  }
+
+  getStats(): StepStats | null {
+    const h = this.live();
+    if (!this.statsValid) return null;
+    const L = this.spec.layers.length;
+    const base = (this.kernel.exports.gg_model_stats(h) >>> 0) >>> 2;
+    const f = this.kernel.f32;
+    const layers: LayerStats[] = [];
+    for (let l = 0; l < L; l++) {
+      const o = base + LAYER_STATS_WORDS * l;
+      const s = {} as LayerStats;
+      LAYER_STATS_FIELDS.forEach((name, i) => { s[name] = f[o + i]; });
+      layers.push(s);
+    }
+    const g = base + LAYER_STATS_WORDS * L;
+    return {
+      layers,
+      globalGradNorm: f[g], loss: f[g + 1], nonFiniteLoss: f[g + 2] !== 0, clipped: f[g + 3] !== 0,
+      updateNorm: f[g + 4], paramNorm: f[g + 5],
+    };
+  }
+
+  /** Frees the model and its buffers; calling it again does nothing. */
+  dispose(): void {
+    if (this.handle === 0) return;
+    this.kernel.exports.gg_model_free(this.handle);
+    this.handle = 0;
+    this.x.release();
+    this.y.release();
+    this.out.release();
+    this.scratch.release();
+  }
+
+  /** Byte pointers of the model's own buffers (for tests: the leak test compares them). */
+  get bufferPointers(): { x: number; y: number; out: number; scratch: number } {
+    return { x: this.x.ptr, y: this.y.ptr, out: this.out.ptr, scratch: this.scratch.ptr };
+  }
+}
+
+function describeSpec(spec: ModelSpec): string {
+  const layers = spec.layers.map((l) => `dense ${l.inputSize}→${l.units} ${l.activation}`).join(', ');
+  return `${layers}; loss ${spec.loss}${spec.fromLogits ? ' from logits' : ''}`;
+}
+
+/** The Backend interface over one kernel instance (one wasm memory). */
+export class WasmBackend implements Backend {
+  /** 'wasm-simd' or 'wasm-scalar' (later 'wasm-simd-threads', 'wasm-relaxed-simd'). */
+  readonly name: string;
+  constructor(
+    readonly kernel: Kernel,
+    readonly variant: WasmVariant,
+    /** Where the module came from: a file path, a URL or '(wasmBytes)'. */
+    readonly source: string,
+  ) {
+    this.name = `wasm-${variant}`;
+  }
+
+  createModel(spec: ModelSpec): WasmModel {
+    return new WasmModel(this.kernel, spec);
+  }
+
+  /** Current size of the kernel's memory in bytes (it grows, never shrinks). */
+  get memoryBytes(): number { return this.kernel.memoryBytes; }
+}
