@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+// `npm run bench`: the whole benchmark in one command. Runs bench/gemm.mjs (GEMM GFLOP/s) and
+// bench/train.mjs (MNIST training samples/s), each in its own process, then writes
+// bench/RESULTS.md with the date, the machine, both tables and the exact command.
+//
+//   node bench/run.mjs [--quick] [--skip-gemm] [--skip-train] [--out FILE]
+//
+// It builds nothing: `npm install` (its `prepare` script) already built the wasm files and
+// dist/. Rebuild with `npm run build` after changing the kernel or the TypeScript.
+//
+// --quick is the smoke mode (seconds; CI may run it): both scripts get --quick and the report
+// goes to bench/out/RESULTS.quick.md, so a smoke run never overwrites the recorded results.
+// Nothing here asserts on time; the exit code is non-zero only if a script crashed.
+
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { trainTableMarkdown, label, BASELINE } from './train-report.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const outDir = join(here, 'out');
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'skip-gemm': { type: 'boolean', default: false },
+    'skip-train': { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const resultsPath = opts.out ?? (opts.quick ? join(outDir, 'RESULTS.quick.md') : join(here, 'RESULTS.md'));
+
+/** The command as the user typed it (npm sets npm_lifecycle_event when run via `npm run`). */
+function commandLine() {
+  const args = process.argv.slice(2);
+  if (process.env.npm_lifecycle_event === 'bench') return `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  return `node ${relative(process.cwd(), fileURLToPath(import.meta.url)) || 'bench/run.mjs'}${args.length ? ` ${args.join(' ')}` : ''}`;
+}
+
+function cpuModel() {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) return m[1].trim();
+  } catch {
+    /* not Linux: fall back to what Node reports */
+  }
+  return os.cpus()[0]?.model ?? 'unknown CPU';
+}
+
+// Busy fraction of all cores over `ms`, from /proc/stat (Linux only; null elsewhere). Taken
+// before anything runs, it tells whether other processes were competing for the machine.
+async function cpuBusy(ms) {
+  const read = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + (f[4] ?? 0); // idle + iowait
+    return { idle, total: f.reduce((a, b) => a + b, 0) };
+  };
+  try {
+    const a = read();
+    await new Promise((r) => setTimeout(r, ms));
+    const b = read();
+    return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+  } catch {
+    return null;
+  }
+}
+
+function git(args) {
+  try {
+    return execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function runScript(script, args) {
+  return new Promise((resolve) => {
+    console.log(`\n$ node ${script} ${args.join(' ')}`.trimEnd());
+    const child = spawn(process.execPath, [join(root, script), ...args], { cwd: root, stdio: 'inherit' });
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The JSON at `path` if it was written after `since`, else null. */
+function readFresh(path, since) {
+  try {
+    if (statSync(path).mtimeMs < since.getTime()) return null;
+  } catch {
+    return null;
+  }
+  return readJson(path);
+}
+
+// bench/out/gemm.json is written by bench/gemm.mjs (its own format):
+//   { peakGflops, peakSamples[], rounds, results: [{ case, m, n, k, label, gflops: { <impl>: GFLOP/s }, pctPeak }] }
+// with impl names such as simd, scalar, tfjs (TF.js wasm). Rendered as one row per shape and a
+// column per implementation, % of the measured SIMD128 peak for each of ours, and our simd
+// build's ratio to TF.js. Any other shape of JSON falls back to a generic rendering.
+function gemmSectionMarkdown(gemm) {
+  if (typeof gemm.markdown === 'string') return gemm.markdown.trim();
+  if (Array.isArray(gemm.results) && gemm.results.every((r) => r.gflops && typeof r.gflops === 'object')) {
+    const impls = [...new Set(gemm.results.flatMap((r) => Object.keys(r.gflops)))];
+    const ours = impls.filter((i) => i !== 'tfjs');
+    const peak = gemm.peakGflops;
+    const name = (i) => (i === 'tfjs' ? 'TF.js wasm' : i);
+    const g = (x) => (x == null ? 'failed' : x.toFixed(1));
+    const cases = { NN: 'A·B', TN: 'Aᵀ·B', NT: 'A·Bᵀ' };
+    const lines = [];
+    if (peak) {
+      lines.push(
+        `Measured WebAssembly SIMD128 peak on one core (12 independent f32x4 mul+add chains): **${peak.toFixed(1)} GFLOP/s** ` +
+          `(median of ${gemm.peakSamples?.length ?? '?'} samples taken between the shapes).`,
+        '',
+      );
+    }
+    lines.push(
+      `| product | m×n×k | shape | ${impls.map(name).join(' | ')} |${peak ? ours.map((i) => ` ${i} % of peak |`).join('') : ''}${impls.includes('simd') && impls.includes('tfjs') ? ' simd ÷ TF.js |' : ''}`,
+      `|---|---|---|${impls.map(() => '---:').join('|')}|${peak ? ours.map(() => '---:|').join('') : ''}${impls.includes('simd') && impls.includes('tfjs') ? '---:|' : ''}`,
+    );
+    for (const r of gemm.results) {
+      let row = `| ${cases[r.case] ?? r.case} | ${r.m}×${r.n}×${r.k} | ${String(r.label).replace(/\s+/g, ' ')} | ${impls.map((i) => g(r.gflops[i])).join(' | ')} |`;
+      if (peak) row += ours.map((i) => ` ${r.gflops[i] == null ? '—' : `${((100 * r.gflops[i]) / peak).toFixed(0)}%`} |`).join('');
+      if (impls.includes('simd') && impls.includes('tfjs')) {
+        row += ` ${r.gflops.simd != null && r.gflops.tfjs ? `${(r.gflops.simd / r.gflops.tfjs).toFixed(1)}×` : '—'} |`;
+      }
+      lines.push(row);
+    }
+    lines.push(
+      '',
+      `GFLOP/s = 2·m·n·k / t, median of ${gemm.rounds ?? '?'} interleaved samples per implementation and shape, ` +
+        'each implementation verified against a reference product before it is timed. ' +
+        'C (m×n) = op(A) (m×k) · op(B) (k×n); Aᵀ·B and A·Bᵀ are the products a Dense backward pass needs (dW and dx).',
+    );
+    return lines.join('\n');
+  }
+  const cell = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : String(v ?? ''));
+  const out = [];
+  const scalars = Object.entries(gemm).filter(([, v]) => v !== null && typeof v !== 'object');
+  for (const [k, v] of scalars) out.push(`- ${k}: ${cell(v)}`);
+  for (const [k, v] of Object.entries(gemm)) {
+    if (!Array.isArray(v) || !v.length || typeof v[0] !== 'object') continue;
+    const cols = [...new Set(v.flatMap((row) => Object.keys(row).filter((c) => row[c] === null || typeof row[c] !== 'object')))];
+    out.push('', `${k}:`, '', `| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`);
+    for (const row of v) out.push(`| ${cols.map((c) => cell(row[c])).join(' | ')} |`);
+  }
+  return out.join('\n').trim();
+}
+
+async function main() {
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  const busyBefore = await cpuBusy(2000);
+  const loadBefore = os.loadavg();
+  const started = new Date();
+  const passArgs = opts.quick ? ['--quick'] : [];
+  mkdirSync(outDir, { recursive: true });
+
+  const status = {};
+  if (!opts['skip-gemm']) status.gemm = await runScript('bench/gemm.mjs', passArgs);
+  if (!opts['skip-train']) status.train = await runScript('bench/train.mjs', passArgs);
+  const finished = new Date();
+  const loadAfter = os.loadavg();
+
+  // Only read outputs written by this run: a stale file from an earlier run must not be
+  // reported as today's figures.
+  const gemm = readFresh(join(outDir, 'gemm.json'), started);
+  const train = readFresh(join(outDir, 'train.json'), started);
+
+  const tfVersion = readJson(join(root, 'node_modules/@tensorflow/tfjs-core/package.json'))?.version ?? '?';
+  const commit = git(['rev-parse', '--short', 'HEAD']);
+  const dirty = git(['status', '--porcelain', '--untracked-files=no']);
+  const mem = `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`;
+  const busyNote =
+    busyBefore == null
+      ? `load average ${loadBefore[0].toFixed(2)} (1 min) on ${cores} cores when the run started`
+      : `${(busyBefore * 100).toFixed(0)}% of the ${cores} cores were busy in the 2 s before the run started ` +
+        `(load average ${loadBefore[0].toFixed(2)} at start, ${loadAfter[0].toFixed(2)} at the end)`;
+  const othersRunning = (busyBefore ?? 0) > 0.15 || loadBefore[0] > 0.5;
+
+  const md = [];
+  md.push('# gradguard benchmark results', '');
+  md.push(
+    opts.quick
+      ? '**Smoke run (`--quick`): a few steps per contender. The figures below are not measurements; they only show that every script and contender runs.**'
+      : 'This file holds the **latest full run** of `npm run bench`; bench/run.mjs overwrites it (earlier runs are in git history). ' +
+          'How each figure is measured: [bench/README.md](README.md).',
+    '',
+  );
+  md.push(`- Date: ${started.toISOString().replace('T', ' ').slice(0, 19)} UTC (took ${((finished - started) / 60000).toFixed(1)} min)`);
+  md.push(`- Machine: ${cpuModel()}, ${cores} cores, ${mem} RAM, ${os.type()} ${os.release()}`);
+  md.push(`- Node ${process.version}, V8 ${process.versions.v8}; TensorFlow.js ${tfVersion}`);
+  md.push(`- gradguard commit ${commit ?? 'unknown'}${dirty ? ' (with uncommitted changes)' : ''}`);
+  md.push(
+    `- Load: ${busyNote}.` +
+      (othersRunning ? ' **Other processes were running during this benchmark; absolute figures are noisy, ratios from the same run are the figures to trust.**' : ''),
+  );
+  md.push(`- Command: \`${commandLine()}\``, '');
+
+  md.push('## GEMM (GFLOP/s = 2·m·n·k / t)', '');
+  if (opts['skip-gemm']) md.push('(skipped with --skip-gemm)');
+  else if (!gemm) md.push(`bench/gemm.mjs wrote no (fresh) bench/out/gemm.json (it exited ${exitOf(status.gemm)}); no GEMM figures.`);
+  else {
+    md.push(gemmSectionMarkdown(gemm));
+    if (status.gemm.code !== 0) md.push('', `bench/gemm.mjs exited ${exitOf(status.gemm)}: figures may be incomplete.`);
+  }
+  md.push('');
+
+  md.push('## MNIST training throughput (samples/s)', '');
+  md.push(
+    'Seed model 784-128(relu)-128(relu)-10(softmax), glorot-uniform, Adam(lr 1e-3), sparse categorical cross-entropy, ' +
+      'real MNIST (60,000 training images), same data for every contender.',
+    '',
+  );
+  if (opts['skip-train']) md.push('(skipped with --skip-train)');
+  else if (!train) md.push(`bench/train.mjs wrote no (fresh) bench/out/train.json (it exited ${exitOf(status.train)}); no training figures.`);
+  else {
+    md.push(trainTableMarkdown(train));
+    const head = headline(train);
+    if (head) md.push('', head);
+  }
+  md.push('');
+
+  mkdirSync(dirname(resultsPath), { recursive: true });
+  writeFileSync(resultsPath, md.join('\n'));
+  console.log(`\nwrote ${relative(process.cwd(), resultsPath)}`);
+  const failed = Object.entries(status).filter(([, s]) => s.code !== 0);
+  if (failed.length) {
+    console.error(`error: ${failed.map(([k, s]) => `bench/${k}.mjs exited ${exitOf(s)}`).join(', ')}`);
+    process.exit(1);
+  }
+}
+
+const exitOf = (s) => (s.signal ? `by ${s.signal}` : `with code ${s.code}`);
+
+/** One sentence per gradguard variant: its ratio to TF.js wasm against issue 4's 10× goal. */
+function headline(train) {
+  const rows = train.summary.filter((r) => r.contender.startsWith('gradguard-') && r.ratioVsTfjsWasm != null);
+  if (!rows.length) return null;
+  const byVariant = new Map();
+  for (const r of rows) byVariant.set(r.contender, [...(byVariant.get(r.contender) ?? []), r]);
+  const parts = [...byVariant].map(
+    ([c, rs]) => `${label(c)}: ${rs.map((r) => `${r.ratioVsTfjsWasm.toFixed(1)}× at batch ${r.batch}`).join(', ')}`,
+  );
+  return `Ratio to ${label(BASELINE)} (goal of issue 4: ≥ 10× on one thread) — ${parts.join('; ')}.`;
+}
+
+main().catch((err) => {
+  console.error(`bench/run.mjs: ${err?.stack ?? err}`);
+  process.exit(2);
+});
