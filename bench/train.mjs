@@ -183,13 +183,14 @@ export async function runTrainBench(opts) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   runTrainBench(parseCli(process.argv.slice(2))).then(
     (r) => {
-      // Exit non-zero only when a contender could not run at all (a broken pipeline), never
-      // because of a time: CI's smoke run must catch crashes, not slowness.
+      // Exit non-zero when a contender could not run at all (a broken pipeline) or trained
+      // to a wrong result (non-finite loss, or test accuracy below the bar after an epoch),
+      // never because of a time: CI's smoke run must catch crashes, not slowness.
       const broken = r.summary.filter((s) => s.ok === 0);
-      if (broken.length) {
-        console.error(`error: no successful run for ${broken.map((s) => `${s.contender}@${s.batch}`).join(', ')}`);
-        process.exit(1);
-      }
+      const wrong = r.summary.filter((s) => s.verified === false);
+      if (broken.length) console.error(`error: no successful run for ${broken.map((s) => `${s.contender}@${s.batch}`).join(', ')}`);
+      if (wrong.length) console.error(`error: not verified (wrong training result): ${wrong.map((s) => `${s.contender}@${s.batch}`).join(', ')}`);
+      if (broken.length || wrong.length) process.exit(1);
     },
     (err) => {
       console.error(`bench/train.mjs: ${err?.message ?? err}`);
