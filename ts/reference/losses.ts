@@ -16,14 +16,15 @@
 //   from_logits = true (CE/BCE)               → the layer's output a is the logits: the same two
 //                                                formulas on a, then chained through the activation
 //                                                (identity for the usual linear last layer)
-//   anything else                              → the loss on a "as written", p clipped to
-//                                                [1e-7, 1 − 1e-7] (Keras's epsilon), chained
+//   anything else                              → the loss on a "as written" (CE renormalises
+//                                                the row), p clipped to [1e-7, 1 − 1e-7]
+//                                                (Keras's epsilon), chained
 //                                                through the activation's derivative
 // MSE has no from_logits (Keras ignores the notion): always on a.
 //
-// Differences from Keras to know about: Keras's probability-form categorical CE first renormalises
-// p by Σ_j p_j; the ABI (and so this oracle) does not. Keras evaluates softmax+CE on probabilities
-// (clipped) when it cannot see the logits; the fused log-sum-exp form here is the stable
+// The probability form of (sparse) categorical CE renormalises each row by Σ_j p_j first, as Keras
+// does (and the kernel, crates/kernel/src/loss.rs). Keras evaluates softmax+CE on clipped
+// probabilities when it cannot see the logits; the fused log-sum-exp form here is the stable
 // equivalent and differs only where p < 1e-7.
 
 import type { ActivationName, LossName, Targets } from '../backend/types.js';
@@ -171,19 +172,31 @@ function meanSquaredError(
 const clipP = (p: number): number => Math.min(Math.max(p, PROB_EPSILON), 1 - PROB_EPSILON);
 const insideClip = (p: number): boolean => p >= PROB_EPSILON && p <= 1 - PROB_EPSILON;
 
-/** ℓ_b = −Σ_j y_j log clip(p_j);  ∂ℓ_b/∂p_j = −y_j / clip(p_j) where p_j is inside the clip. */
+/**
+ * Keras's CE on probabilities (keras/src/backend/numpy/nn.py, categorical_crossentropy): the row
+ * is first renormalised, q = p/S with S = Σ_c p_c, then ℓ_b = −Σ_c y_c log clip(q_c).
+ * With g_c = ∂ℓ/∂q_c = −y_c/q_c (0 where q_c is clipped) and ∂q_c/∂p_j = (δ_cj − q_c)/S:
+ *   ∂ℓ_b/∂p_j = (g_j − Σ_c g_c q_c)/S.
+ */
 function crossEntropyOnProbabilities(
   p: Float64Array, y: Targets, sparse: boolean, batch: number, n: number, perSample: Float64Array,
   g: Float64Array | null,
 ): void {
   for (let b = 0; b < batch; b++) {
-    let loss = 0;
+    const o = b * n;
+    let S = 0;
+    for (let j = 0; j < n; j++) S += p[o + j];
+    let loss = 0; let dot = 0;
     for (let j = 0; j < n; j++) {
-      const i = b * n + j; const t = target(y, sparse, b, j, n);
-      if (t !== 0) loss -= t * Math.log(clipP(p[i]));
-      if (g) g[i] = insideClip(p[i]) ? -t / clipP(p[i]) / batch : 0;
+      const t = target(y, sparse, b, j, n);
+      const q = p[o + j] / S;
+      if (t !== 0) loss -= t * Math.log(clipP(q));
+      const gq = t !== 0 && insideClip(q) ? -t / q : 0;
+      dot += gq * q;
+      if (g) g[o + j] = gq; // ∂ℓ/∂q for now
     }
     perSample[b] = loss;
+    if (g) for (let j = 0; j < n; j++) g[o + j] = (g[o + j] - dot) / S / batch;
   }
 }
 
@@ -210,7 +223,7 @@ function binaryCrossEntropyOnProbabilities(
  * Number of correct predictions (docs/abi.md, gg_last_correct): argmax of the output against the
  * label (sparse) or the target's argmax; with a single output, p ≥ 0.5 against y ≥ 0.5, where p
  * is σ(a) when the output is a binary CE logit (from_logits) and a otherwise. Ties in argmax go to
- * the first index.
+ * the first index, NaN never wins.
  */
 export function countCorrect(
   head: LossHead, a: Float64Array, y: Targets, batch: number, n: number,
@@ -231,8 +244,9 @@ export function countCorrect(
   return correct;
 }
 
+/** Index of the first maximum; NaN entries never win (as the kernel's argmax). */
 function argmax(v: ArrayLike<number>, offset: number, n: number): number {
-  let best = 0;
-  for (let j = 1; j < n; j++) if (v[offset + j] > v[offset + best]) best = j;
+  let best = 0; let bv = -Infinity;
+  for (let j = 0; j < n; j++) if (v[offset + j] > bv) { bv = v[offset + j]; best = j; }
   return best;
 }

@@ -6,7 +6,8 @@
 // `t` below is the 1-based step number (Keras's `iterations + 1`).
 //
 //   clipnorm c (each tensor):  g ← g·c / max(‖g‖, c)
-//   global_clipnorm c:         g ← g·c·min(1/‖G‖, 1/c)   (‖G‖ over all tensors; NaN if ‖G‖ is not finite)
+//   global_clipnorm c:         g ← g·c·min(1/‖G‖, 1/c)   (‖G‖ over all tensors)
+//   (a non-finite norm leaves g unchanged here and in the kernel; see clipGradients)
 //   clipvalue c:               g ← clip(g, −c, c)
 //   weight decay λ (any optimizer with λ > 0, decoupled, before the update): θ ← θ − θ·λ·lr
 //
@@ -52,6 +53,10 @@ export function globalNorm(g: ArrayLike<number>, tensors: readonly Tensor[]): nu
 /**
  * Clips g (the flat gradient region, in place) as the config says. Returns true when clipping
  * changed the gradients (some norm above its bound, or some |g| above clipvalue).
+ *
+ * One deliberate difference from Keras, shared with the kernel (crates/kernel/src/clip.rs): when a
+ * norm is Inf/NaN the gradients are left as they are (Keras turns them all into NaN for
+ * global_clipnorm), so the health statistics still show where the non-finite values are.
  */
 export function clipGradients(
   g: Float32Array, tensors: readonly Tensor[], cfg: OptimizerConfig,
@@ -61,23 +66,26 @@ export function clipGradients(
     const c = cfg.clipNorm;
     for (const t of tensors) {
       const n = norm(g, t.offset, t.length);
-      if (n > c) clipped = true;
-      const denom = Math.max(n, c); // NaN when ‖g‖ is NaN, so NaN gradients stay NaN
-      for (let i = t.offset; i < t.offset + t.length; i++) g[i] = (g[i] * c) / denom;
+      // g·c/max(‖g‖, c) changes g only when ‖g‖ > c.
+      if (Number.isFinite(n) && n > c) {
+        clipped = true;
+        for (let i = t.offset; i < t.offset + t.length; i++) g[i] = (g[i] * c) / n;
+      }
     }
   } else if (cfg.globalClipNorm > 0) {
     const c = cfg.globalClipNorm;
     const n = globalNorm(g, tensors);
-    if (n > c) clipped = true;
-    // scale = c·min(1/‖G‖, 1/c), turned into NaN when ‖G‖ is Inf/NaN (Keras's `+ (n − n)`).
-    const scale = c * Math.min(1 / n, 1 / c) + (n - n);
-    for (const t of tensors) for (let i = t.offset; i < t.offset + t.length; i++) g[i] = g[i] * scale;
+    // g·c·min(1/‖G‖, 1/c) changes g only when ‖G‖ > c.
+    if (Number.isFinite(n) && n > c) {
+      clipped = true;
+      for (const t of tensors) for (let i = t.offset; i < t.offset + t.length; i++) g[i] = (g[i] * c) / n;
+    }
   } else if (cfg.clipValue > 0) {
     const c = cfg.clipValue;
     for (const t of tensors) {
       for (let i = t.offset; i < t.offset + t.length; i++) {
         if (Math.abs(g[i]) > c) clipped = true;
-        g[i] = Math.min(Math.max(g[i], -c), c);
+        g[i] = Math.min(Math.max(g[i], -c), c); // NaN stays NaN
       }
     }
   }

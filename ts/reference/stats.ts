@@ -71,7 +71,7 @@ export function computeStats(inp: StatsInput): StepStats {
     if (RELU_FAMILY.includes(l.activation)) {
       for (let j = 0; j < units; j++) {
         let alwaysNonPositive = true;
-        for (let r = 0; r < batch && alwaysNonPositive; r++) if (!(a[r * units + j] <= 0)) alwaysNonPositive = false;
+        for (let r = 0; r < batch && alwaysNonPositive; r++) if (a[r * units + j] > 0) alwaysNonPositive = false;
         if (alwaysNonPositive) dead++;
       }
     }
