@@ -1,0 +1,12 @@
+// Public names of the gradient-health monitor (re-exported from the package root).
+export {
+  DEFAULT_THRESHOLDS, RULE_SOURCES, resolveThresholds, type HealthThresholds,
+} from './thresholds.js';
+export {
+  DIAGNOSIS_KINDS, REMEDY_KINDS, checkInputs, checkLossActivation, formatDiagnosis, makeDiagnosis,
+  remediesFor, summarizeInputs,
+  type Diagnosis, type DiagnosisKind, type Remedy, type RemedyKind, type Severity, type InputSummary,
+} from './diagnoses.js';
+export {
+  HealthMonitor, OutlierDetector, type EpochLogs, type HealthMonitorOptions, type StatsSample,
+} from './monitor.js';
