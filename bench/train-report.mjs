@@ -103,6 +103,7 @@ export function trainTableMarkdown(result) {
     'Peak RSS: `process.resourceUsage().maxRSS` of the child process, including the dataset it loaded ' +
       '(60,000 × 784 float32 = 188 MB in JS, plus any copy the library makes).',
   ];
+  for (const [c, why] of Object.entries(result.skipped ?? {})) notes.push(`${label(c)}: not run (${why}).`);
   const failures = result.summary.filter((r) => r.failed > 0);
   for (const r of failures) notes.push(`${label(r.contender)} batch ${r.batch}: ${r.failed} failed run(s): ${r.errors[0]}`);
   return lines.concat(notes).join('\n');

@@ -115,6 +115,8 @@ function runWorker(contender, batch, plan, timeoutMs) {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('@@RESULT '));
       if (code === 0 && line) return resolve(JSON.parse(line.slice('@@RESULT '.length)));
+      const skip = out.split('\n').find((l) => l.startsWith('@@SKIP '));
+      if (code === 0 && skip) return resolve({ contender, batch, skipped: JSON.parse(skip.slice('@@SKIP '.length)).reason });
       const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ` after ${timeoutMs / 1000} s` : ''}` : `exit code ${code}`;
       resolve({ contender, batch, error: `${why}: ${(err || out).trim().split('\n').slice(-4).join(' | ')}` });
     });
@@ -132,15 +134,22 @@ export async function runTrainBench(opts) {
     `MNIST training throughput${opts.quick ? ' (--quick: a few steps each, figures not meaningful)' : ''}: ` +
       `${contenders.join(', ')}; batch ${opts.batches.join(', ')}; ${opts.reps} interleaved rep(s)`,
   );
+  const skipped = {}; // contender → reason; a skipped contender is not started again
   for (let rep = 0; rep < opts.reps; rep++) {
     // Rotate the order each repetition so no contender always runs first (cold page cache,
     // other agents' load patterns) or right after the heaviest one.
     const order = contenders.map((_, i) => contenders[(i + rep) % contenders.length]);
     for (const batch of opts.batches) {
       for (const contender of order) {
+        if (skipped[contender]) continue;
         const plan = planFor(contender, batch, opts.quick);
         const load = os.loadavg()[0];
         const r = await runWorker(contender, batch, plan, timeoutMs);
+        if (r.skipped) {
+          skipped[contender] = r.skipped;
+          console.log(`  ${contender}: skipped (${r.skipped})`);
+          continue;
+        }
         r.rep = rep;
         r.loadAvg1 = load;
         runs.push(r);
@@ -154,7 +163,8 @@ export async function runTrainBench(opts) {
       }
     }
   }
-  const summary = summarize(runs, contenders, opts.batches);
+  const ran = contenders.filter((c) => !skipped[c]);
+  const summary = summarize(runs, ran, opts.batches);
   const result = {
     kind: 'train',
     quick: opts.quick,
@@ -162,7 +172,8 @@ export async function runTrainBench(opts) {
     finished: new Date().toISOString(),
     reps: opts.reps,
     batches: opts.batches,
-    contenders,
+    contenders: ran,
+    skipped,
     machine: {
       cpu: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,
