@@ -18,7 +18,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Minimal wasm assembler for fake kernels: one type () -> i32, `names` functions each returning
  * `value`, plus an exported memory of one page. Enough to exercise the binder's checks. */
-function fakeKernel(names: string[], value: number): Uint8Array {
+function fakeKernel(names: string[], value: number): Uint8Array<ArrayBuffer> {
   const enc = new TextEncoder();
   const sec = (id: number, body: number[]) => [id, body.length, ...body]; // bodies here are < 128 bytes
   const n = names.length;

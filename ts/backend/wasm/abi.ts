@@ -4,7 +4,7 @@
 // the whole memory and are re-created whenever memory.buffer changed: memory.grow (in gg_alloc,
 // gg_model_new, or a step with a larger batch than before) detaches the old ArrayBuffer, and a
 // stale view would read as length 0. Never keep a view across a kernel call; ask for it again.
-import { BackendError } from '../../errors';
+import { BackendError } from '../../errors.js';
 
 export const ABI_VERSION = 1;
 

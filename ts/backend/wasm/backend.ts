@@ -6,17 +6,17 @@
 // layout, optimizer config, evaluate's two words). The buffers grow when a call needs more and
 // are otherwise reused, so a training loop at a fixed batch size allocates nothing per step.
 // Data crosses the boundary as one Float32Array.set per operand per call, never per element.
-import { BackendError, DisposedError } from '../../errors';
+import { BackendError, DisposedError } from '../../errors.js';
 import {
   ACTIVATIONS, GLOBAL_STATS_WORDS, INITIALIZERS, LAYER_STATS_FIELDS, LAYER_STATS_WORDS, LOSSES,
   OPTIMIZERS,
-} from '../types';
+} from '../types.js';
 import type {
   Backend, BackendModel, InitializerName, LayerLayout, LayerStats, ModelSpec, OptimizerConfig,
   StepStats, Targets,
-} from '../types';
-import type { Kernel } from './abi';
-import type { WasmVariant } from './locate';
+} from '../types.js';
+import type { Kernel } from './abi.js';
+import type { WasmVariant } from './locate.js';
 
 /** docs/abi.md: words 0..3 of the spec, then 6 words per layer. */
 const SPEC_HEADER_WORDS = 4;

@@ -1,14 +1,14 @@
 // Entry point of the wasm backend: pick a variant, find and compile its module, bind the ABI.
-import { BackendError, OptionError, describe } from '../../errors';
-import { instantiateKernel } from './abi';
-import { WasmBackend } from './backend';
-import { locateWasm, type LocatedModule, type WasmSource, type WasmVariant } from './locate';
-import { detectSimd } from './probe';
+import { BackendError, OptionError, describe } from '../../errors.js';
+import { instantiateKernel } from './abi.js';
+import { WasmBackend } from './backend.js';
+import { locateWasm, type LocatedModule, type WasmSource, type WasmVariant } from './locate.js';
+import { detectSimd } from './probe.js';
 
-export { WasmBackend, WasmModel, encodeSpec } from './backend';
-export { Kernel, ABI_VERSION, MODEL_EXPORTS, instantiateKernel, type KernelExports } from './abi';
-export { WASM_VARIANTS, locateWasm, wasmFileName, type WasmSource, type WasmVariant, type LocatedModule } from './locate';
-export { detectSimd, detectRelaxedSimd, detectThreads } from './probe';
+export { WasmBackend, WasmModel, encodeSpec } from './backend.js';
+export { Kernel, ABI_VERSION, MODEL_EXPORTS, instantiateKernel, type KernelExports } from './abi.js';
+export { WASM_VARIANTS, locateWasm, wasmFileName, type WasmSource, type WasmVariant, type LocatedModule } from './locate.js';
+export { detectSimd, detectRelaxedSimd, detectThreads } from './probe.js';
 
 export type WasmVariantOption = 'auto' | 'simd' | 'scalar';
 const VARIANT_OPTIONS: readonly WasmVariantOption[] = ['auto', 'simd', 'scalar'];

@@ -8,7 +8,7 @@
 // Browsers: the file is fetched from ../wasm/ next to dist/index.js, unless the user says where
 // (`wasmPath`) or hands over the bytes or a compiled module (`wasmBytes`), which bundlers and
 // CDNs need because they move files.
-import { BackendError } from '../../errors';
+import { BackendError } from '../../errors.js';
 
 /**
  * Every build variant the loader knows of. `simd` and `scalar` are built by
