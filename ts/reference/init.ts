@@ -50,6 +50,7 @@ export function initValues(
   n: number, kind: InitializerName, fanIn: number, fanOut: number, value: number, seed: number,
 ): Float32Array {
   const out = new Float32Array(n);
+  value = Math.fround(value); // the ABI passes `value` as f32
   switch (kind) {
     case 'zeros': return out;
     case 'ones': out.fill(1); return out;
