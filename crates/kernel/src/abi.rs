@@ -52,3 +52,184 @@ pub unsafe extern "C" fn gg_sgemm(
     let c = if c_len == 0 { &mut [][..] } else { core::slice::from_raw_parts_mut(c, c_len) };
     sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Model (docs/abi.md, "Model"). A handle is a `Box<Model>` turned into a raw pointer; 0 is
+// never a valid handle, and every export treats it as "no model" (returns 0 / NaN / a negative
+// status) rather than trapping. Buffers passed in are TypeScript's, sized as docs/abi.md says.
+// ---------------------------------------------------------------------------------------------
+
+use crate::init::{init_fill, InitKind};
+use crate::loss::{LossKind, Targets};
+use crate::model::Model;
+
+/// Status when the handle is 0.
+const ERR_HANDLE: i32 = -3;
+
+unsafe fn model<'a>(h: *mut Model) -> Option<&'a mut Model> {
+    h.as_mut()
+}
+
+/// `len` elements at `p`, or an empty slice for len 0 / a null pointer.
+unsafe fn slice<'a, T>(p: *const T, len: usize) -> &'a [T] {
+    if p.is_null() || len == 0 { &[] } else { core::slice::from_raw_parts(p, len) }
+}
+
+unsafe fn slice_mut<'a, T>(p: *mut T, len: usize) -> &'a mut [T] {
+    if p.is_null() || len == 0 { &mut [] } else { core::slice::from_raw_parts_mut(p, len) }
+}
+
+/// Inputs of a step: x (batch, in₀) and y per the loss kind ((batch) i32 labels for sparse CE,
+/// else (batch, out_L) f32). None if a length overflows or a pointer is null.
+unsafe fn step_io<'a>(m: &Model, x: *const f32, y: *const u8, batch: usize) -> Option<(&'a [f32], Targets<'a>)> {
+    let nx = batch.checked_mul(m.input_size())?;
+    if batch > 0 && (x.is_null() || y.is_null()) {
+        return None;
+    }
+    let xs = slice(x, nx);
+    let ys = if m.loss_kind() == LossKind::SparseCategoricalCrossentropy {
+        Targets::Sparse(slice(y as *const i32, batch))
+    } else {
+        Targets::Dense(slice(y as *const f32, batch.checked_mul(m.output_size())?))
+    };
+    Some((xs, ys))
+}
+
+/// Parses `spec` (docs/abi.md, "Spec"); 0 if the spec is invalid or memory is short.
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_new(spec: *const u32, len: u32) -> *mut Model {
+    match Model::new(slice(spec, len as usize)) {
+        Some(m) => Box::into_raw(Box::new(m)),
+        None => core::ptr::null_mut(),
+    }
+}
+
+/// Frees everything the model owns. The handle is invalid afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_free(h: *mut Model) {
+    if !h.is_null() {
+        drop(Box::from_raw(h));
+    }
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_param_count(h: *mut Model) -> u32 {
+    model(h).map_or(0, |m| m.param_count() as u32)
+}
+
+/// The flat parameter region (f32 × param_count), 16-byte aligned, stable for the model's life.
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_params(h: *mut Model) -> *const f32 {
+    model(h).map_or(core::ptr::null(), |m| m.params_ptr())
+}
+
+/// The flat gradient region, same layout as the parameters.
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_grads(h: *mut Model) -> *const f32 {
+    model(h).map_or(core::ptr::null(), |m| m.grads_ptr())
+}
+
+/// Writes 4 words per layer: w_off, w_len, b_off, b_len (f32 units). `out` holds 4·L words.
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_layout(h: *mut Model, out: *mut u32) {
+    let Some(m) = model(h) else { return };
+    let lay = m.layout();
+    let o = slice_mut(out, 4 * lay.len());
+    for (dst, src) in o.chunks_exact_mut(4).zip(&lay) {
+        dst.copy_from_slice(src);
+    }
+}
+
+/// Fills n floats at dst with an initialiser (docs/abi.md, "Initialisers").
+/// Returns 0, or −1 for an unknown kind (dst untouched).
+#[no_mangle]
+pub unsafe extern "C" fn gg_init_fill(dst: *mut f32, n: u32, kind: u32, fan_in: u32, fan_out: u32,
+                                      value: f32, seed: u32) -> i32 {
+    let Some(k) = InitKind::from_code(kind) else { return -1 };
+    init_fill(slice_mut(dst, n as usize), k, fan_in, fan_out, value, seed);
+    0
+}
+
+/// 0 ok; −1 unknown kind, −2 n < 12, −100−i invalid cfg word i, −200 more than one clipping
+/// option, −3 no model. On error the previous optimizer and its state are kept.
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_set_optimizer(h: *mut Model, kind: u32, cfg: *const f32, n: u32) -> i32 {
+    let Some(m) = model(h) else { return ERR_HANDLE };
+    match m.set_optimizer(kind, slice(cfg, n as usize)) {
+        Ok(()) => 0,
+        Err(e) => e,
+    }
+}
+
+/// Changes only the learning rate. 0 ok, −1 for a negative or non-finite lr (ignored).
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_set_lr(h: *mut Model, lr: f32) -> i32 {
+    let Some(m) = model(h) else { return ERR_HANDLE };
+    if m.set_lr(lr) { 0 } else { -1 }
+}
+
+/// Forward, loss, backward, clipping, update; the mean loss (NaN for a 0 handle).
+#[no_mangle]
+pub unsafe extern "C" fn gg_train_step(h: *mut Model, x: *const f32, y: *const u8, batch: u32) -> f32 {
+    let Some(m) = model(h) else { return f32::NAN };
+    let Some((xs, ys)) = step_io(m, x, y, batch as usize) else { return f32::NAN };
+    m.train_step(xs, ys, batch as usize)
+}
+
+/// Forward, loss and backward only (fills the gradient region); the mean loss.
+#[no_mangle]
+pub unsafe extern "C" fn gg_forward_backward(h: *mut Model, x: *const f32, y: *const u8, batch: u32) -> f32 {
+    let Some(m) = model(h) else { return f32::NAN };
+    let Some((xs, ys)) = step_io(m, x, y, batch as usize) else { return f32::NAN };
+    m.forward_backward(xs, ys, batch as usize)
+}
+
+/// Inference forward: out is (batch, out_L).
+#[no_mangle]
+pub unsafe extern "C" fn gg_predict(h: *mut Model, x: *const f32, batch: u32, out: *mut f32) {
+    let Some(m) = model(h) else { return };
+    let b = batch as usize;
+    let (Some(nx), Some(no)) = (b.checked_mul(m.input_size()), b.checked_mul(m.output_size())) else { return };
+    if b > 0 && (x.is_null() || out.is_null()) {
+        return;
+    }
+    m.predict(slice(x, nx), b, slice_mut(out, no));
+}
+
+/// Inference forward and loss: out[0] = summed per-sample loss, out[1] = number correct.
+#[no_mangle]
+pub unsafe extern "C" fn gg_evaluate(h: *mut Model, x: *const f32, y: *const u8, batch: u32, out: *mut f32) {
+    let Some(m) = model(h) else { return };
+    if out.is_null() {
+        return;
+    }
+    let o = slice_mut(out, 2);
+    let Some((xs, ys)) = step_io(m, x, y, batch as usize) else {
+        o[0] = f32::NAN;
+        o[1] = 0.0;
+        return;
+    };
+    let (loss, correct) = m.evaluate(xs, ys, batch as usize);
+    o[0] = loss as f32;
+    o[1] = correct as f32;
+}
+
+/// Correct predictions in the last train step (or forward_backward).
+#[no_mangle]
+pub unsafe extern "C" fn gg_last_correct(h: *mut Model) -> u32 {
+    model(h).map_or(0, |m| m.last_correct())
+}
+
+/// Statistics collection on (≠ 0) or off for the following train steps.
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_set_stats(h: *mut Model, on: u32) {
+    if let Some(m) = model(h) {
+        m.set_stats(on != 0);
+    }
+}
+
+/// The statistics block: 16 f32 words per layer, then 8 global words (docs/abi.md).
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_stats(h: *mut Model) -> *const f32 {
+    model(h).map_or(core::ptr::null(), |m| m.stats_ptr())
+}

@@ -1,0 +1,400 @@
+//! The Model: a stack of dense layers with a loss, over three flat f32 regions (parameters,
+//! gradients, optimizer state) and a workspace of activations sized for the largest batch seen.
+//!
+//! Spec words and the layout are in docs/abi.md. Parameter layout: layer by layer W then b,
+//! contiguous; W is (in, out) row-major, b is (out). The workspace keeps z (pre-activation) and
+//! a (output) of every layer for one batch, plus two gradient buffers used in turn by the
+//! backward pass; it grows only when a larger batch arrives, so steps never allocate.
+use crate::activations::{self, Act};
+use crate::buf::{try_zeroed, AlignedBuf};
+use crate::clip;
+use crate::dense;
+use crate::loss::{self, Input, LossKind, Targets};
+use crate::optim::{OptConfig, Optimizer};
+use crate::stats::{self, GradTensor, UpdAcc, GLOBAL_WORDS, LAYER_WORDS};
+use core::ops::Range;
+
+/// Upper bound on the parameter count: the three regions (1 + 1 + 2 floats per parameter)
+/// must fit in a 4 GiB wasm32 memory.
+const MAX_PARAMS: usize = 1 << 28;
+
+#[derive(Clone, Debug)]
+pub struct Layer {
+    pub inp: usize,
+    pub out: usize,
+    pub act: Act,
+    /// W's range in the regions, then b's (empty without bias); b follows W directly.
+    pub w: Range<usize>,
+    pub b: Range<usize>,
+    /// Σ out of the layers before this one: its z and a start at batch·act_off in the workspace.
+    act_off: usize,
+}
+
+/// How the last layer meets the loss (docs/abi.md, the fused pairs).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Head {
+    /// The loss's input form.
+    input: Input,
+    /// The loss reads z and replaces the activation (softmax + CE, sigmoid + BCE): dL/dz comes
+    /// straight from the loss and the activation's backward is skipped. Otherwise the loss reads
+    /// a and its gradient is chained through the activation.
+    on_z: bool,
+}
+
+#[derive(Debug, Default)]
+struct Workspace {
+    /// Largest batch the buffers hold.
+    batch: usize,
+    z: Vec<f32>,
+    a: Vec<f32>,
+    d0: Vec<f32>,
+    d1: Vec<f32>,
+}
+
+#[derive(Debug)]
+pub struct Model {
+    layers: Vec<Layer>,
+    loss: LossKind,
+    head: Head,
+    params: AlignedBuf,
+    grads: AlignedBuf,
+    /// 2 × param count: optimizer slots m then v.
+    state: AlignedBuf,
+    opt: Optimizer,
+    ws: Workspace,
+    /// W₀, b₀, W₁, b₁, … (b empty without bias): what clipnorm and the statistics see.
+    tensors: Vec<Range<usize>>,
+    grad_sum: Vec<GradTensor>,
+    upd: Vec<UpdAcc>,
+    sumsq: Vec<f64>,
+    stats_on: bool,
+    stats: AlignedBuf,
+    /// Per-unit scratch for the dead-unit test.
+    seen: Vec<bool>,
+    last_correct: u32,
+}
+
+impl Model {
+    /// Parses and validates a spec (docs/abi.md); None if it is invalid or memory is short.
+    pub fn new(spec: &[u32]) -> Option<Model> {
+        if spec.len() < 4 || spec[0] != 1 {
+            return None;
+        }
+        let nl = spec[1] as usize;
+        if nl == 0 || spec.len() != 4 + 6 * nl {
+            return None;
+        }
+        let loss = LossKind::from_code(spec[2])?;
+        let from_logits = match spec[3] { 0 => false, 1 => true, _ => return None };
+        let mut layers = Vec::with_capacity(nl);
+        let mut off = 0usize;
+        let mut act_off = 0usize;
+        for l in 0..nl {
+            let s = &spec[4 + 6 * l..4 + 6 * (l + 1)];
+            let (kind, inp, out) = (s[0], s[1] as usize, s[2] as usize);
+            if kind != 0 || inp == 0 || out == 0 {
+                return None;
+            }
+            if l > 0 && layers.last().map(|p: &Layer| p.out) != Some(inp) {
+                return None;
+            }
+            let act = Act::from_code(s[3], f32::from_bits(s[4]))?;
+            let bias = match s[5] { 0 => 0, 1 => out, _ => return None };
+            let wl = inp.checked_mul(out)?;
+            let w = off..off.checked_add(wl)?;
+            let b = w.end..w.end.checked_add(bias)?;
+            off = b.end;
+            if off > MAX_PARAMS {
+                return None;
+            }
+            layers.push(Layer { inp, out, act, w, b, act_off });
+            act_off = act_off.checked_add(out)?;
+        }
+        let last = layers.last()?.act;
+        let ce = matches!(loss, LossKind::SparseCategoricalCrossentropy | LossKind::CategoricalCrossentropy);
+        let bce = loss == LossKind::BinaryCrossentropy;
+        let head = if from_logits && loss != LossKind::MeanSquaredError {
+            Head { input: Input::Logits, on_z: false }
+        } else if (ce && last == Act::Softmax) || (bce && last == Act::Sigmoid) {
+            Head { input: Input::Logits, on_z: true }
+        } else {
+            Head { input: Input::Probs, on_z: false }
+        };
+        let n = off;
+        let tensors: Vec<Range<usize>> = layers.iter().flat_map(|l| [l.w.clone(), l.b.clone()]).collect();
+        let max_out = layers.iter().map(|l| l.out).max().unwrap_or(0);
+        let opt_cfg = OptConfig::default_sgd();
+        let mut m = Model {
+            loss,
+            head,
+            params: AlignedBuf::zeroed(n)?,
+            grads: AlignedBuf::zeroed(n)?,
+            state: AlignedBuf::zeroed(n.checked_mul(2)?)?,
+            opt: Optimizer::new(opt_cfg),
+            ws: Workspace::default(),
+            grad_sum: vec![GradTensor::default(); tensors.len()],
+            upd: vec![UpdAcc::default(); tensors.len()],
+            sumsq: vec![0.0; tensors.len()],
+            tensors,
+            stats_on: false,
+            stats: AlignedBuf::zeroed(nl * LAYER_WORDS + GLOBAL_WORDS)?,
+            seen: vec![false; max_out],
+            last_correct: 0,
+            layers,
+        };
+        m.opt.reset(m.state.as_mut_slice());
+        Some(m)
+    }
+
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+    pub fn param_count(&self) -> usize {
+        self.params.len()
+    }
+    pub fn params(&self) -> &[f32] {
+        self.params.as_slice()
+    }
+    pub fn params_mut(&mut self) -> &mut [f32] {
+        self.params.as_mut_slice()
+    }
+    pub fn grads(&self) -> &[f32] {
+        self.grads.as_slice()
+    }
+    pub fn stats(&self) -> &[f32] {
+        self.stats.as_slice()
+    }
+    pub fn input_size(&self) -> usize {
+        self.layers[0].inp
+    }
+    pub fn output_size(&self) -> usize {
+        self.layers[self.layers.len() - 1].out
+    }
+    pub fn loss_kind(&self) -> LossKind {
+        self.loss
+    }
+    pub fn last_correct(&self) -> u32 {
+        self.last_correct
+    }
+    pub fn optimizer(&self) -> &Optimizer {
+        &self.opt
+    }
+    /// Largest batch the workspace currently holds (0 before any step).
+    pub fn workspace_batch(&self) -> usize {
+        self.ws.batch
+    }
+    /// Pointers for the ABI layer.
+    pub fn params_ptr(&self) -> *const f32 {
+        self.params.as_ptr()
+    }
+    pub fn grads_ptr(&self) -> *const f32 {
+        self.grads.as_ptr()
+    }
+    pub fn stats_ptr(&self) -> *const f32 {
+        self.stats.as_ptr()
+    }
+
+    /// `w_off, w_len, b_off, b_len` per layer (docs/abi.md, gg_model_layout).
+    pub fn layout(&self) -> Vec<[u32; 4]> {
+        self.layers.iter().map(|l| [l.w.start as u32, l.w.len() as u32, l.b.start as u32, l.b.len() as u32]).collect()
+    }
+
+    /// Sets the optimizer (resets its slots and step counter). Err is the ABI status.
+    pub fn set_optimizer(&mut self, kind: u32, cfg: &[f32]) -> Result<(), i32> {
+        let c = OptConfig::parse(kind, cfg)?;
+        self.opt = Optimizer::new(c);
+        self.opt.reset(self.state.as_mut_slice());
+        Ok(())
+    }
+
+    /// Changes only the learning rate; a negative or non-finite value is refused.
+    pub fn set_lr(&mut self, lr: f32) -> bool {
+        if lr.is_finite() && lr >= 0.0 {
+            self.opt.cfg.lr = lr;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn set_stats(&mut self, on: bool) {
+        self.stats_on = on;
+    }
+
+    /// Grows the workspace to hold `batch` rows; false if memory cannot be had (the old
+    /// workspace is kept). A batch no larger than before allocates nothing.
+    fn ensure_batch(&mut self, batch: usize) -> bool {
+        if batch <= self.ws.batch {
+            return true;
+        }
+        let total: usize = self.layers.iter().map(|l| l.out).sum();
+        let widest = self.layers.iter().map(|l| l.out).max().unwrap_or(0);
+        let (Some(na), Some(nd)) = (batch.checked_mul(total), batch.checked_mul(widest)) else { return false };
+        let (Some(z), Some(a), Some(d0), Some(d1)) = (try_zeroed(na), try_zeroed(na), try_zeroed(nd), try_zeroed(nd)) else {
+            return false;
+        };
+        self.ws = Workspace { batch, z, a, d0, d1 };
+        true
+    }
+
+    /// Forward pass over the batch into the workspace (z and a of every layer).
+    /// x is (batch, in₀).
+    fn forward(&mut self, x: &[f32], batch: usize) {
+        let params = self.params.as_slice();
+        let ws = &mut self.ws;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let off = batch * layer.act_off;
+            let n = batch * layer.out;
+            let (prev, cur) = ws.a.split_at_mut(off);
+            let input: &[f32] = if l == 0 { x } else { &prev[off - batch * layer.inp..] };
+            dense::forward(input, &params[layer.w.clone()], &params[layer.b.clone()], layer.act,
+                batch, layer.inp, layer.out, &mut ws.z[off..off + n], &mut cur[..n]);
+        }
+    }
+
+    /// The last layer's z and a (batch, out_L) after `forward`.
+    fn last_za(&self, batch: usize) -> (&[f32], &[f32]) {
+        let l = &self.layers[self.layers.len() - 1];
+        let r = batch * l.act_off..batch * (l.act_off + l.out);
+        (&self.ws.z[r.clone()], &self.ws.a[r])
+    }
+
+    /// Loss (sum over the batch) and backward pass: fills the gradient region. Assumes
+    /// `forward` ran on the same x.
+    fn backward(&mut self, x: &[f32], y: Targets, batch: usize) -> f64 {
+        let nl = self.layers.len();
+        let params = self.params.as_slice();
+        let grads = self.grads.as_mut_slice();
+        let Workspace { z, a, d0, d1, .. } = &mut self.ws;
+        let (mut dc, mut dn) = (&mut d0[..], &mut d1[..]);
+        let last = &self.layers[nl - 1];
+        let r = batch * last.act_off..batch * (last.act_off + last.out);
+        let (zl, al) = (&z[r.clone()], &a[r]);
+        let d = &mut dc[..batch * last.out];
+        let head = self.head;
+        let loss_in = if head.on_z { zl } else { al };
+        let total = loss::loss_and_grad(self.loss, head.input, loss_in, y, last.out, Some(&mut *d));
+        if !head.on_z {
+            // a = f(z): dL/dz = dL/da · f'(z)
+            activations::backward(last.act, d, zl, al, last.out);
+        }
+        for l in (0..nl).rev() {
+            let layer = &self.layers[l];
+            let input: &[f32] = if l == 0 { x } else {
+                let p = &self.layers[l - 1];
+                &a[batch * p.act_off..batch * (p.act_off + p.out)]
+            };
+            let (gw, gb) = grads[layer.w.start..layer.b.end].split_at_mut(layer.w.len());
+            let dz = &dc[..batch * layer.out];
+            let dx = if l > 0 { Some(&mut dn[..batch * layer.inp]) } else { None };
+            // z = x·W + b  →  dW = xᵀ·dz, db = Σ dz, dx = dz·Wᵀ
+            dense::backward(input, &params[layer.w.clone()], dz, batch, layer.inp, layer.out, gw, gb, dx);
+            if l > 0 {
+                // x of this layer is a = f(z) of the previous one: dL/dz = dL/da · f'(z)
+                let p = &self.layers[l - 1];
+                let rr = batch * p.act_off..batch * (p.act_off + p.out);
+                activations::backward(p.act, &mut dn[..batch * p.out], &z[rr.clone()], &a[rr], p.out);
+            }
+            core::mem::swap(&mut dc, &mut dn);
+        }
+        total
+    }
+
+    fn count_correct(&self, y: Targets, batch: usize) -> u32 {
+        let (_, al) = self.last_za(batch);
+        let thr = if self.head.input == Input::Logits && !self.head.on_z { 0.0 } else { 0.5 };
+        loss::count_correct(al, y, self.output_size(), thr)
+    }
+
+    /// Forward, loss and backward: fills the gradient region, returns the mean loss (NaN if
+    /// the workspace cannot grow). batch = 0 does nothing and returns 0.
+    pub fn forward_backward(&mut self, x: &[f32], y: Targets, batch: usize) -> f32 {
+        if batch == 0 {
+            return 0.0;
+        }
+        if !self.ensure_batch(batch) {
+            return f32::NAN;
+        }
+        self.forward(x, batch);
+        let total = self.backward(x, y, batch);
+        self.last_correct = self.count_correct(y, batch);
+        (total / batch as f64) as f32
+    }
+
+    /// One training step: forward, loss, backward, (statistics,) clipping, optimizer update.
+    /// Returns the mean loss over the batch.
+    pub fn train_step(&mut self, x: &[f32], y: Targets, batch: usize) -> f32 {
+        if batch == 0 {
+            return 0.0;
+        }
+        if !self.ensure_batch(batch) {
+            return f32::NAN;
+        }
+        let collect = self.stats_on;
+        self.forward(x, batch);
+        if collect {
+            self.activation_stats(batch);
+        }
+        let total = self.backward(x, y, batch);
+        let loss = (total / batch as f64) as f32;
+        self.last_correct = self.count_correct(y, batch);
+
+        let clip = self.opt.cfg.clip;
+        let grads = self.grads.as_mut_slice();
+        if collect {
+            for ((t, gs), sq) in self.tensors.iter().zip(self.grad_sum.iter_mut()).zip(self.sumsq.iter_mut()) {
+                *gs = stats::grad_tensor(&grads[t.clone()]);
+                *sq = gs.sumsq;
+            }
+        } else if clip.needs_norms() {
+            for (t, sq) in self.tensors.iter().zip(self.sumsq.iter_mut()) {
+                *sq = clip::sumsq(&grads[t.clone()]);
+            }
+        }
+        let clipped = clip::apply(clip, grads, &self.tensors, &self.sumsq);
+        self.opt.update(self.params.as_mut_slice(), self.grads.as_slice(), self.state.as_mut_slice(),
+            &self.tensors, if collect { Some(&mut self.upd[..]) } else { None });
+        if collect {
+            stats::finish(self.stats.as_mut_slice(), &self.grad_sum, &self.upd, loss, clipped);
+        }
+        loss
+    }
+
+    fn activation_stats(&mut self, batch: usize) {
+        let block = self.stats.as_mut_slice();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let r = batch * layer.act_off..batch * (layer.act_off + layer.out);
+            stats::activation_words(&mut block[l * LAYER_WORDS..(l + 1) * LAYER_WORDS], layer.act,
+                &self.ws.z[r.clone()], &self.ws.a[r], layer.out, &mut self.seen);
+        }
+    }
+
+    /// Inference forward; writes (batch, out_L) into `out`. False if the workspace cannot grow.
+    pub fn predict(&mut self, x: &[f32], batch: usize, out: &mut [f32]) -> bool {
+        if batch == 0 {
+            return true;
+        }
+        if !self.ensure_batch(batch) {
+            return false;
+        }
+        self.forward(x, batch);
+        let (_, al) = self.last_za(batch);
+        out[..al.len()].copy_from_slice(al);
+        true
+    }
+
+    /// Inference forward and loss: (summed per-sample loss, number correct).
+    pub fn evaluate(&mut self, x: &[f32], y: Targets, batch: usize) -> (f64, u32) {
+        if batch == 0 {
+            return (0.0, 0);
+        }
+        if !self.ensure_batch(batch) {
+            return (f64::NAN, 0);
+        }
+        self.forward(x, batch);
+        let (zl, al) = self.last_za(batch);
+        let loss_in = if self.head.on_z { zl } else { al };
+        let total = loss::loss_and_grad(self.loss, self.head.input, loss_in, y, self.output_size(), None);
+        (total, self.count_correct(y, batch))
+    }
+}

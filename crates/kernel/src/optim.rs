@@ -1,0 +1,238 @@
+//! Optimizers: Keras 3's update equations, one flat loop over the whole parameter region.
+//!
+//! Order within a step, as keras/src/optimizers/base_optimizer.py `apply`: gradients are
+//! clipped first (crate::clip), then decoupled weight decay θ ← θ − θ·wd·lr
+//! (`_apply_weight_decay`, every optimizer when weight_decay > 0), then the update below.
+//! t counts steps from 1 (`iterations + 1`).
+//!
+//! SGD (keras/src/optimizers/sgd.py):
+//!   momentum = 0:  θ ← θ − lr·g
+//!   else:          m ← μ·m − lr·g;  θ ← θ + m,  or with Nesterov  θ ← θ + μ·m − lr·g
+//!   (PyTorch keeps b ← μb + g and steps −lr·b: equal at constant lr, differs once lr changes.)
+//! RMSprop (keras/src/optimizers/rmsprop.py, centered = False):
+//!   v ← ρ·v + (1 − ρ)·g²;  inc = lr·g / sqrt(v + ε)
+//!   momentum = 0: θ ← θ − inc;  else m ← μ·m + inc; θ ← θ − m
+//!   (PyTorch: lr·g / (sqrt(v) + ε), ε outside the root.)
+//! Adagrad (keras/src/optimizers/adagrad.py): v starts at initial_accumulator_value,
+//!   v ← v + g²;  θ ← θ − lr·g / sqrt(v + ε)
+//!   (PyTorch: starts at 0, divides by sqrt(v) + ε.)
+//! Adam (keras/src/optimizers/adam.py):
+//!   α = lr·sqrt(1 − β₂ᵗ)/(1 − β₁ᵗ);  m ← m + (g − m)(1 − β₁);  v ← v + (g² − v)(1 − β₂)
+//!   θ ← θ − α·m / (sqrt(v) + ε)
+//!   (ε is Kingma & Ba's "ε-hat": PyTorch adds ε to sqrt(v̂) = sqrt(v)/sqrt(1 − β₂ᵗ), so the two
+//!   differ when sqrt(v) is comparable to ε. PyTorch's Adam weight_decay is an L2 term added
+//!   to g; Keras 3's is decoupled, as above.)
+//! AdamW (keras/src/optimizers/adamw.py): Adam with decoupled weight decay (Keras default
+//!   0.004; PyTorch's AdamW multiplies θ by (1 − lr·wd) first, which is the same).
+//!
+//! Optimizer state lives in one flat region of 2 × param_count floats: slot m = [0, n),
+//! slot v = [n, 2n), in the parameter layout.
+use crate::clip::Clip;
+use crate::stats::UpdAcc;
+use core::ops::Range;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptKind {
+    Sgd,
+    RmsProp,
+    Adagrad,
+    Adam,
+    AdamW,
+}
+
+/// Resolved configuration (docs/abi.md, cfg words 0–11).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OptConfig {
+    pub kind: OptKind,
+    pub lr: f32,
+    pub beta_1: f32,
+    pub beta_2: f32,
+    pub epsilon: f32,
+    pub momentum: f32,
+    pub nesterov: bool,
+    pub weight_decay: f32,
+    pub rho: f32,
+    pub initial_accumulator_value: f32,
+    pub clip: Clip,
+}
+
+pub const CFG_WORDS: usize = 12;
+/// Status codes of `parse` (returned through gg_model_set_optimizer).
+pub const ERR_KIND: i32 = -1;
+pub const ERR_LEN: i32 = -2;
+/// An invalid value in cfg word i gives `ERR_WORD - i`.
+pub const ERR_WORD: i32 = -100;
+/// More than one clipping option non-zero.
+pub const ERR_CLIP: i32 = -200;
+
+impl OptConfig {
+    /// Keras's SGD defaults (lr 0.01, no momentum): the optimizer of a model nobody configured.
+    pub fn default_sgd() -> Self {
+        OptConfig {
+            kind: OptKind::Sgd, lr: 0.01, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, momentum: 0.0,
+            nesterov: false, weight_decay: 0.0, rho: 0.9, initial_accumulator_value: 0.1, clip: Clip::Off,
+        }
+    }
+
+    /// Validates the words the kind uses; unused words are ignored.
+    pub fn parse(kind: u32, cfg: &[f32]) -> Result<Self, i32> {
+        let kind = match kind {
+            0 => OptKind::Sgd,
+            1 => OptKind::RmsProp,
+            2 => OptKind::Adagrad,
+            3 => OptKind::Adam,
+            4 => OptKind::AdamW,
+            _ => return Err(ERR_KIND),
+        };
+        if cfg.len() < CFG_WORDS {
+            return Err(ERR_LEN);
+        }
+        let word = |i: usize, ok: &dyn Fn(f32) -> bool| -> Result<f32, i32> {
+            let v = cfg[i];
+            if v.is_finite() && ok(v) { Ok(v) } else { Err(ERR_WORD - i as i32) }
+        };
+        let nonneg = |v: f32| v >= 0.0;
+        let unit_open = |v: f32| (0.0..1.0).contains(&v);
+        let unit = |v: f32| (0.0..=1.0).contains(&v);
+        let uses = |ks: &[OptKind]| ks.contains(&kind);
+        use OptKind::*;
+        let d = Self::default_sgd();
+        let c = OptConfig {
+            kind,
+            lr: word(0, &nonneg)?,
+            beta_1: if uses(&[Adam, AdamW]) { word(1, &unit_open)? } else { d.beta_1 },
+            beta_2: if uses(&[Adam, AdamW]) { word(2, &unit_open)? } else { d.beta_2 },
+            epsilon: if uses(&[RmsProp, Adagrad, Adam, AdamW]) { word(3, &nonneg)? } else { d.epsilon },
+            momentum: if uses(&[Sgd, RmsProp]) { word(4, &unit)? } else { 0.0 },
+            nesterov: if uses(&[Sgd]) { word(5, &|v| v == 0.0 || v == 1.0)? == 1.0 } else { false },
+            weight_decay: word(6, &nonneg)?,
+            rho: if uses(&[RmsProp]) { word(7, &unit)? } else { d.rho },
+            initial_accumulator_value: if uses(&[Adagrad]) { word(8, &nonneg)? } else { 0.0 },
+            clip: Clip::Off,
+        };
+        let cv = word(9, &nonneg)?;
+        let cn = word(10, &nonneg)?;
+        let cg = word(11, &nonneg)?;
+        let clip = match (cv > 0.0, cn > 0.0, cg > 0.0) {
+            (false, false, false) => Clip::Off,
+            (true, false, false) => Clip::Value(cv),
+            (false, true, false) => Clip::Norm(cn),
+            (false, false, true) => Clip::GlobalNorm(cg),
+            _ => return Err(ERR_CLIP),
+        };
+        Ok(OptConfig { clip, ..c })
+    }
+}
+
+/// An optimizer: configuration plus the step counter. Its slots live in the model's state region.
+#[derive(Clone, Debug)]
+pub struct Optimizer {
+    pub cfg: OptConfig,
+    /// Updates applied so far (Keras's `iterations`).
+    pub iterations: u64,
+}
+
+impl Optimizer {
+    pub fn new(cfg: OptConfig) -> Self {
+        Optimizer { cfg, iterations: 0 }
+    }
+
+    /// Resets the slots (state is 2n: m then v) and the step counter: m = 0, v = 0 except
+    /// Adagrad's accumulator, which starts at initial_accumulator_value.
+    pub fn reset(&mut self, state: &mut [f32]) {
+        self.iterations = 0;
+        let n = state.len() / 2;
+        let (m, v) = state.split_at_mut(n);
+        m.fill(0.0);
+        v.fill(if self.cfg.kind == OptKind::Adagrad { self.cfg.initial_accumulator_value } else { 0.0 });
+    }
+
+    /// One update of `params` from `grads` (already clipped). `state` is 2 × params.len().
+    /// With `acc`, the loop runs tensor by tensor (`tensors`, one accumulator each) and records
+    /// Δθ and ‖θ‖ for the statistics; without, it is one flat loop over the whole region.
+    pub fn update(&mut self, params: &mut [f32], grads: &[f32], state: &mut [f32],
+                  tensors: &[Range<usize>], acc: Option<&mut [UpdAcc]>) {
+        let n = params.len();
+        let (m, v) = state.split_at_mut(n);
+        let c = self.cfg;
+        let t = self.iterations + 1;
+        let (lr, eps, mu) = (c.lr, c.epsilon, c.momentum);
+        let wd = c.weight_decay * c.lr; // θ ← θ − θ·wd·lr
+        match c.kind {
+            OptKind::Sgd if mu == 0.0 => drive(params, grads, m, v, tensors, acc, wd,
+                |p, g, _m, _v| p - lr * g),
+            OptKind::Sgd if c.nesterov => drive(params, grads, m, v, tensors, acc, wd,
+                |p, g, m, _v| { *m = mu * *m - lr * g; p + (mu * *m - lr * g) }),
+            OptKind::Sgd => drive(params, grads, m, v, tensors, acc, wd,
+                |p, g, m, _v| { *m = mu * *m - lr * g; p + *m }),
+            OptKind::RmsProp => {
+                let rho = c.rho;
+                if mu > 0.0 {
+                    drive(params, grads, m, v, tensors, acc, wd, |p, g, m, v| {
+                        *v = rho * *v + (1.0 - rho) * g * g;
+                        *m = mu * *m + lr * g / (*v + eps).sqrt();
+                        p - *m
+                    })
+                } else {
+                    drive(params, grads, m, v, tensors, acc, wd, |p, g, _m, v| {
+                        *v = rho * *v + (1.0 - rho) * g * g;
+                        p - lr * g / (*v + eps).sqrt()
+                    })
+                }
+            }
+            OptKind::Adagrad => drive(params, grads, m, v, tensors, acc, wd,
+                |p, g, _m, v| { *v += g * g; p - lr * g / (*v + eps).sqrt() }),
+            OptKind::Adam | OptKind::AdamW => {
+                let (b1, b2) = (c.beta_1, c.beta_2);
+                let tf = t as f64;
+                let alpha = (lr as f64 * (1.0 - (b2 as f64).powf(tf)).sqrt() / (1.0 - (b1 as f64).powf(tf))) as f32;
+                let (k1, k2) = (1.0 - b1, 1.0 - b2);
+                drive(params, grads, m, v, tensors, acc, wd, |p, g, m, v| {
+                    *m += (g - *m) * k1;
+                    *v += (g * g - *v) * k2;
+                    p - alpha * *m / (v.sqrt() + eps)
+                })
+            }
+        }
+        self.iterations = t;
+    }
+}
+
+/// Applies `step(θ after weight decay, g, m, v) -> θ_new` to every element. `wd` is wd·lr
+/// (0 = off).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32>(
+    p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
+    acc: Option<&mut [UpdAcc]>, wd: f32, step: F,
+) {
+    match acc {
+        None => {
+            if wd == 0.0 {
+                flat(p, g, m, v, |p, g, m, v| step(p, g, m, v));
+            } else {
+                flat(p, g, m, v, |p, g, m, v| step(p - p * wd, g, m, v));
+            }
+        }
+        Some(acc) => {
+            for (r, a) in tensors.iter().zip(acc.iter_mut()) {
+                *a = UpdAcc::default();
+                let (p, g) = (&mut p[r.clone()], &g[r.clone()]);
+                let (m, v) = (&mut m[r.clone()], &mut v[r.clone()]);
+                for (((pi, &gi), mi), vi) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                    let before = *pi;
+                    let new = step(before - before * wd, gi, mi, vi);
+                    a.add(before, new);
+                    *pi = new;
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn flat<F: Fn(f32, f32, &mut f32, &mut f32) -> f32>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], f: F) {
+    for (((pi, &gi), mi), vi) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        *pi = f(*pi, gi, mi, vi);
+    }
+}

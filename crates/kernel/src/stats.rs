@@ -1,0 +1,166 @@
+//! The gradient-health statistics block (docs/abi.md, "Gradient-health statistics"):
+//! 16 f32 words per layer, then 8 global words. Computed inside a training step only when
+//! collection is on, from values the step already has at hand: the activation words from the
+//! workspace right after the forward pass (still in cache), the gradient words in the one pass
+//! that clipping needs anyway, and the weight/update words inside the optimizer's loop
+//! (`UpdAcc`).
+
+use crate::activations::Act;
+
+pub const LAYER_WORDS: usize = 16;
+pub const GLOBAL_WORDS: usize = 8;
+
+/// Words of a layer's slot.
+pub mod w {
+    pub const GRAD_W_NORM: usize = 0;
+    pub const GRAD_W_MAXABS: usize = 1;
+    pub const GRAD_B_NORM: usize = 2;
+    pub const GRAD_B_MAXABS: usize = 3;
+    pub const W_NORM: usize = 4;
+    pub const UPDATE_RATIO: usize = 5;
+    pub const DEAD_FRACTION: usize = 6;
+    pub const SATURATED_FRACTION: usize = 7;
+    pub const ACT_MEAN: usize = 8;
+    pub const ACT_STD: usize = 9;
+    pub const NONFINITE_ACT: usize = 10;
+    pub const NONFINITE_GRAD: usize = 11;
+    pub const NONFINITE_WEIGHT: usize = 12;
+    pub const B_NORM: usize = 13;
+    pub const PREACT_MEAN_ABS: usize = 14;
+}
+
+/// Words of the global slot (after all layers).
+pub mod g {
+    pub const GLOBAL_GRAD_NORM: usize = 0;
+    pub const LOSS: usize = 1;
+    pub const NONFINITE_LOSS: usize = 2;
+    pub const CLIPPED: usize = 3;
+    pub const UPDATE_NORM: usize = 4;
+    pub const PARAM_NORM: usize = 5;
+}
+
+/// |z| at or beyond which a sigmoid/tanh pre-activation counts as saturated (DeepDiagnosis).
+pub const SATURATION_Z: f32 = 5.0;
+/// A softmax row whose largest probability is at least this counts as saturated.
+pub const SATURATION_SOFTMAX: f32 = 1.0 - 1e-6;
+
+/// Per-tensor gradient summary: Σg² (f64), max |g|, count of non-finite entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GradTensor {
+    pub sumsq: f64,
+    pub maxabs: f32,
+    pub nonfinite: u32,
+}
+
+/// One pass over a gradient tensor.
+pub fn grad_tensor(g: &[f32]) -> GradTensor {
+    let mut s = GradTensor::default();
+    for &v in g {
+        s.sumsq += (v as f64) * (v as f64);
+        s.maxabs = s.maxabs.max(v.abs());
+        s.nonfinite += (!v.is_finite()) as u32;
+    }
+    s
+}
+
+/// Per-tensor accumulators filled by the optimizer's loop: Σ(Δθ)², Σθ_before², Σθ_after²,
+/// non-finite θ_after.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct UpdAcc {
+    pub delta_sq: f64,
+    pub before_sq: f64,
+    pub after_sq: f64,
+    pub nonfinite: u32,
+}
+
+impl UpdAcc {
+    #[inline(always)]
+    pub fn add(&mut self, before: f32, after: f32) {
+        let d = (after - before) as f64;
+        self.delta_sq += d * d;
+        self.before_sq += (before as f64) * (before as f64);
+        self.after_sq += (after as f64) * (after as f64);
+        self.nonfinite += (!after.is_finite()) as u32;
+    }
+}
+
+/// Activation words (6–10, 14) of one layer from its z and a (rows, cols). `seen` is scratch of
+/// at least `cols` flags.
+pub fn activation_words(slot: &mut [f32], act: Act, z: &[f32], a: &[f32], cols: usize, seen: &mut [bool]) {
+    let n = z.len();
+    if n == 0 || cols == 0 {
+        return;
+    }
+    let rows = n / cols;
+    let seen = &mut seen[..cols];
+    seen.fill(false);
+    let (mut sa, mut sa2, mut sz) = (0.0f64, 0.0f64, 0.0f64);
+    let mut nonfinite = 0u32;
+    let mut saturated = 0u32;
+    let relu_family = matches!(act, Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) | Act::Selu);
+    for (zr, ar) in z.chunks_exact(cols).zip(a.chunks_exact(cols)) {
+        for ((&zi, &ai), s) in zr.iter().zip(ar).zip(seen.iter_mut()) {
+            sa += ai as f64;
+            sa2 += (ai as f64) * (ai as f64);
+            sz += zi.abs() as f64;
+            nonfinite += (!zi.is_finite()) as u32 + (!ai.is_finite()) as u32;
+            *s |= ai > 0.0;
+            saturated += matches!(act, Act::Sigmoid | Act::Tanh) as u32 * (zi.abs() >= SATURATION_Z) as u32;
+        }
+        if act == Act::Softmax {
+            let m = ar.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+            saturated += (m >= SATURATION_SOFTMAX) as u32;
+        }
+    }
+    let nf = n as f64;
+    let mean = sa / nf;
+    slot[w::DEAD_FRACTION] = if relu_family {
+        seen.iter().filter(|&&s| !s).count() as f32 / cols as f32
+    } else {
+        0.0
+    };
+    slot[w::SATURATED_FRACTION] = match act {
+        Act::Sigmoid | Act::Tanh => (saturated as f64 / nf) as f32,
+        Act::Softmax => (saturated as f64 / rows as f64) as f32,
+        _ => 0.0,
+    };
+    slot[w::ACT_MEAN] = mean as f32;
+    slot[w::ACT_STD] = (sa2 / nf - mean * mean).max(0.0).sqrt() as f32;
+    slot[w::NONFINITE_ACT] = nonfinite as f32;
+    slot[w::PREACT_MEAN_ABS] = (sz / nf) as f32;
+}
+
+/// Gradient and weight words of every layer and the global words. `grad` and `upd` hold two
+/// entries per layer (W then b; an absent bias has zeros). `sq_total` is the pre-clip global
+/// Σg².
+pub fn finish(block: &mut [f32], grad: &[GradTensor], upd: &[UpdAcc], loss: f32, clipped: bool) {
+    let layers = grad.len() / 2;
+    let (mut gsq, mut dsq, mut psq) = (0.0f64, 0.0f64, 0.0f64);
+    for l in 0..layers {
+        let (gw, gb) = (grad[2 * l], grad[2 * l + 1]);
+        let (uw, ub) = (upd[2 * l], upd[2 * l + 1]);
+        let slot = &mut block[l * LAYER_WORDS..(l + 1) * LAYER_WORDS];
+        slot[w::GRAD_W_NORM] = gw.sumsq.sqrt() as f32;
+        slot[w::GRAD_W_MAXABS] = gw.maxabs;
+        slot[w::GRAD_B_NORM] = gb.sumsq.sqrt() as f32;
+        slot[w::GRAD_B_MAXABS] = gb.maxabs;
+        slot[w::W_NORM] = uw.after_sq.sqrt() as f32;
+        slot[w::UPDATE_RATIO] = if uw.before_sq > 0.0 { (uw.delta_sq / uw.before_sq).sqrt() as f32 } else { 0.0 };
+        slot[w::NONFINITE_GRAD] = (gw.nonfinite + gb.nonfinite) as f32;
+        slot[w::NONFINITE_WEIGHT] = (uw.nonfinite + ub.nonfinite) as f32;
+        slot[w::B_NORM] = ub.after_sq.sqrt() as f32;
+        slot[15] = 0.0;
+        gsq += gw.sumsq + gb.sumsq;
+        dsq += uw.delta_sq + ub.delta_sq;
+        psq += uw.after_sq + ub.after_sq;
+    }
+    let gl = &mut block[layers * LAYER_WORDS..layers * LAYER_WORDS + GLOBAL_WORDS];
+    gl[g::GLOBAL_GRAD_NORM] = gsq.sqrt() as f32;
+    gl[g::LOSS] = loss;
+    gl[g::NONFINITE_LOSS] = (!loss.is_finite()) as u32 as f32;
+    gl[g::CLIPPED] = clipped as u32 as f32;
+    gl[g::UPDATE_NORM] = dsq.sqrt() as f32;
+    gl[g::PARAM_NORM] = psq.sqrt() as f32;
+    gl[6] = 0.0;
+    gl[7] = 0.0;
+}
