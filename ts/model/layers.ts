@@ -1,0 +1,240 @@
+// Layers, activations and initializers as users write them:
+//   gg.layers.dense({ inputShape: [784], units: 128, activation: 'relu', kernelInitializer: 'glorotUniform' })
+//
+// A layer here is configuration only. The model resolves input sizes (from the first layer's
+// inputShape and each layer's units), then `build()` turns each layer into the backend's
+// LayerSpec plus the list of parameter tensors and how to initialise them.
+
+import type { ActivationName, DenseLayerSpec, InitializerName, LayerSpec } from '../backend/types.js';
+import { OptionError, ShapeError, checkBoolean, checkNumber, checkOptions, describe } from '../errors.js';
+import { resolveActivation, resolveInitializer } from './names.js';
+
+// ---------------------------------------------------------------------------------------------
+// Activations
+
+/** An activation with its parameter resolved (leaky_relu slope, elu alpha; 0 otherwise). */
+export interface ActivationSpec { readonly name: ActivationName; readonly param: number }
+export type ActivationIdentifier = string | ActivationSpec;
+
+/** Keras 3 defaults: leaky_relu negative_slope = 0.2, elu alpha = 1.0. */
+const DEFAULT_ACTIVATION_PARAM: Partial<Record<ActivationName, number>> = { leaky_relu: 0.2, elu: 1.0 };
+
+export function toActivation(where: string, v: unknown): ActivationSpec {
+  if (v !== null && typeof v === 'object' && 'name' in v) {
+    const o = v as { name: unknown; param?: unknown };
+    const name = resolveActivation(where, o.name);
+    const param = o.param === undefined ? DEFAULT_ACTIVATION_PARAM[name] ?? 0
+      : checkNumber(where, 'activation parameter', o.param);
+    return { name, param };
+  }
+  const name = resolveActivation(where, v);
+  return { name, param: DEFAULT_ACTIVATION_PARAM[name] ?? 0 };
+}
+
+/** Activation factories for the parametrised ones; plain strings work for the rest. */
+export const activations = {
+  /** f(x) = x for x > 0, negativeSlope·x otherwise (Keras 3 default slope 0.2). */
+  leakyRelu(opts: { negativeSlope?: number; alpha?: number } = {}): ActivationSpec {
+    checkOptions('activations.leakyRelu', opts, ['negativeSlope', 'alpha']);
+    const s = opts.negativeSlope ?? opts.alpha ?? 0.2;
+    return { name: 'leaky_relu', param: checkNumber('activations.leakyRelu', 'negativeSlope', s, { min: 0 }) };
+  },
+  /** f(x) = x for x > 0, alpha·(exp(x) − 1) otherwise (default alpha 1). */
+  elu(opts: { alpha?: number } = {}): ActivationSpec {
+    checkOptions('activations.elu', opts, ['alpha']);
+    return { name: 'elu', param: checkNumber('activations.elu', 'alpha', opts.alpha ?? 1, { min: 0 }) };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Initializers
+
+/** An initializer fully resolved: the ABI kind and its one value (constant, uniform limit, stddev). */
+export interface InitializerSpec { readonly kind: InitializerName; readonly value: number }
+export type InitializerIdentifier = string | InitializerSpec;
+
+/** Keras defaults: RandomUniform(−0.05, 0.05), RandomNormal(stddev 0.05), Constant(0). */
+const DEFAULT_INIT_VALUE: Partial<Record<InitializerName, number>> = {
+  random_uniform: 0.05, random_normal: 0.05, constant: 0,
+};
+
+export function toInitializer(where: string, v: unknown): InitializerSpec {
+  if (v !== null && typeof v === 'object' && 'kind' in v) {
+    const o = v as { kind: unknown; value?: unknown };
+    const kind = resolveInitializer(where, o.kind);
+    return { kind, value: o.value === undefined ? DEFAULT_INIT_VALUE[kind] ?? 0 : checkNumber(where, 'initializer value', o.value) };
+  }
+  const kind = resolveInitializer(where, v);
+  return { kind, value: DEFAULT_INIT_VALUE[kind] ?? 0 };
+}
+
+const simpleInit = (kind: InitializerName) => (): InitializerSpec => ({ kind, value: 0 });
+
+/** Initializer factories (TensorFlow.js names). Seeds come from the model's seed, per tensor. */
+export const initializers = {
+  zeros: simpleInit('zeros'),
+  ones: simpleInit('ones'),
+  constant(opts: { value?: number } = {}): InitializerSpec {
+    checkOptions('initializers.constant', opts, ['value']);
+    return { kind: 'constant', value: checkNumber('initializers.constant', 'value', opts.value ?? 0) };
+  },
+  glorotUniform: simpleInit('glorot_uniform'),
+  glorotNormal: simpleInit('glorot_normal'),
+  heUniform: simpleInit('he_uniform'),
+  heNormal: simpleInit('he_normal'),
+  lecunUniform: simpleInit('lecun_uniform'),
+  lecunNormal: simpleInit('lecun_normal'),
+  /** Uniform on (minval, maxval); the kernel draws symmetric ranges, so minval must be −maxval. */
+  randomUniform(opts: { minval?: number; maxval?: number } = {}): InitializerSpec {
+    const w = 'initializers.randomUniform';
+    checkOptions(w, opts, ['minval', 'maxval']);
+    const maxval = checkNumber(w, 'maxval', opts.maxval ?? (opts.minval !== undefined ? -opts.minval : 0.05), { min: 0 });
+    const minval = checkNumber(w, 'minval', opts.minval ?? -maxval);
+    if (minval !== -maxval) {
+      throw new OptionError(`${w}: only symmetric ranges are supported (minval = −maxval), got minval ${minval} and maxval ${maxval}`);
+    }
+    return { kind: 'random_uniform', value: maxval };
+  },
+  /** Normal with mean 0 (the only mean supported) and the given stddev (default 0.05). */
+  randomNormal(opts: { mean?: number; stddev?: number } = {}): InitializerSpec {
+    const w = 'initializers.randomNormal';
+    checkOptions(w, opts, ['mean', 'stddev']);
+    if (opts.mean !== undefined && opts.mean !== 0) {
+      throw new OptionError(`${w}: only mean 0 is supported, got mean ${describe(opts.mean)}`);
+    }
+    return { kind: 'random_normal', value: checkNumber(w, 'stddev', opts.stddev ?? 0.05, { min: 0 }) };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Layers
+
+/** One parameter tensor of a built layer and how compile() initialises it. */
+export interface ParamTensor {
+  /** 'dense_1/kernel' */
+  name: string;
+  /** (in, units) for a kernel, (units) for a bias. */
+  shape: number[];
+  init: InitializerSpec;
+  fanIn: number;
+  fanOut: number;
+}
+
+export interface BuiltLayer {
+  spec: LayerSpec;
+  outputSize: number;
+  /** In the order of the backend layout: W then b (when useBias). */
+  params: ParamTensor[];
+}
+
+/** What every layer config offers to the model. BatchNormalization (issue 3) adds another kind. */
+export interface Layer {
+  readonly className: string;
+  /** Name given by the user, or assigned by the model ('dense', 'dense_1', …). */
+  name: string | undefined;
+  /** Declared input size (first layer), or undefined. */
+  readonly inputSize: number | undefined;
+  build(inputSize: number): BuiltLayer;
+  /** Output size given the input size (for summary() before compile). */
+  outputSize(inputSize: number): number;
+  /** Short description of the config for summary/debugging. */
+  getConfig(): Record<string, unknown>;
+}
+
+export interface DenseOptions {
+  units: number;
+  activation?: ActivationIdentifier;
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  /** Shape of one input sample, e.g. [784]; only the first layer needs it. */
+  inputShape?: number[];
+  /** Keras 2 spelling of inputShape: [inputDim]. */
+  inputDim?: number;
+  /** Keras's batch_input_shape, e.g. [null, 784]; the batch entry is ignored. */
+  batchInputShape?: (number | null)[];
+  name?: string;
+}
+const DENSE_OPTIONS = [
+  'units', 'activation', 'useBias', 'kernelInitializer', 'biasInitializer', 'inputShape', 'inputDim',
+  'batchInputShape', 'name',
+] as const;
+
+export class Dense implements Layer {
+  readonly className = 'Dense';
+  name: string | undefined;
+  readonly units: number;
+  readonly activation: ActivationSpec;
+  readonly useBias: boolean;
+  readonly kernelInitializer: InitializerSpec;
+  readonly biasInitializer: InitializerSpec;
+  readonly inputSize: number | undefined;
+
+  constructor(opts: DenseOptions) {
+    const w = 'layers.dense';
+    if (opts === undefined) throw new OptionError(`${w}: expected an options object with 'units', got undefined`);
+    checkOptions(w, opts, DENSE_OPTIONS);
+    if (opts.units === undefined) throw new OptionError(`${w}: the option 'units' is required (a positive integer)`);
+    this.units = checkNumber(w, 'units', opts.units, { integer: true, min: 1 });
+    this.activation = toActivation(w, opts.activation ?? 'linear');
+    this.useBias = opts.useBias === undefined ? true : checkBoolean(w, 'useBias', opts.useBias);
+    this.kernelInitializer = toInitializer(w, opts.kernelInitializer ?? 'glorot_uniform');
+    this.biasInitializer = toInitializer(w, opts.biasInitializer ?? 'zeros');
+    if (opts.name !== undefined && (typeof opts.name !== 'string' || opts.name === '')) {
+      throw new OptionError(`${w}: name must be a non-empty string, got ${describe(opts.name)}`);
+    }
+    this.name = opts.name;
+    this.inputSize = resolveInputSize(w, opts);
+  }
+
+  outputSize(_inputSize: number): number { return this.units; }
+
+  build(inputSize: number): BuiltLayer {
+    const spec: DenseLayerSpec = {
+      kind: 'dense', inputSize, units: this.units, activation: this.activation.name,
+      activationParam: this.activation.param, useBias: this.useBias,
+    };
+    const n = this.name ?? 'dense';
+    // Kernel W is (in, units): fan_in = in, fan_out = units, as Keras computes for Dense.
+    const params: ParamTensor[] = [
+      { name: `${n}/kernel`, shape: [inputSize, this.units], init: this.kernelInitializer, fanIn: inputSize, fanOut: this.units },
+    ];
+    if (this.useBias) {
+      params.push({ name: `${n}/bias`, shape: [this.units], init: this.biasInitializer, fanIn: inputSize, fanOut: this.units });
+    }
+    return { spec, outputSize: this.units, params };
+  }
+
+  getConfig(): Record<string, unknown> {
+    return {
+      name: this.name, units: this.units, activation: this.activation.name, useBias: this.useBias,
+      kernelInitializer: this.kernelInitializer.kind, biasInitializer: this.biasInitializer.kind,
+    };
+  }
+}
+
+function resolveInputSize(w: string, o: { inputShape?: unknown; inputDim?: unknown; batchInputShape?: unknown }): number | undefined {
+  const given = [o.inputShape, o.inputDim, o.batchInputShape].filter((v) => v !== undefined).length;
+  if (given > 1) throw new OptionError(`${w}: give only one of inputShape, inputDim, batchInputShape`);
+  if (o.inputDim !== undefined) return checkNumber(w, 'inputDim', o.inputDim, { integer: true, min: 1 });
+  let shape: unknown = o.inputShape;
+  if (o.batchInputShape !== undefined) {
+    if (!Array.isArray(o.batchInputShape) || o.batchInputShape.length < 2) {
+      throw new OptionError(`${w}: batchInputShape must be [batch, features], got ${describe(o.batchInputShape)}`);
+    }
+    shape = o.batchInputShape.slice(1);
+  }
+  if (shape === undefined) return undefined;
+  if (!Array.isArray(shape) || shape.length !== 1) {
+    throw new ShapeError(
+      `${w}: inputShape must be [features] (dense layers take flat vectors; flatten images first), got ` +
+        (Array.isArray(shape) ? `[${shape.join(', ')}]` : describe(shape)),
+    );
+  }
+  return checkNumber(w, 'inputShape[0]', shape[0], { integer: true, min: 1 });
+}
+
+/** Layer factories, TensorFlow.js style: gg.layers.dense({...}). */
+export const layers = {
+  dense: (opts: DenseOptions): Dense => new Dense(opts),
+};
