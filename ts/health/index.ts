@@ -10,3 +10,10 @@ export {
 export {
   HealthMonitor, OutlierDetector, type EpochLogs, type HealthMonitorOptions, type StatsSample,
 } from './monitor.js';
+export {
+  exponentialDecay, stepDecay, piecewiseConstantDecay, cosineDecay, schedules,
+  type ExponentialDecayOptions, type StepDecayOptions, type PiecewiseConstantDecayOptions, type CosineDecayOptions,
+} from './schedules.js';
+export {
+  reduceLROnPlateau, healthCallback, type ReduceLROnPlateauOptions, type HealthHooks, type NamedLayerStats,
+} from './callbacks.js';
