@@ -32,20 +32,22 @@ pub enum Trans {
 
 /// A micro-kernel: C[0..rows, 0..cols] ← α·(Ã·B̃) + β·C for one MR×NR tile.
 ///
-/// `a` is a packed A micro-panel: kc steps of MR values (column p of the tile's rows, i.e.
-/// `a[p*MR + i] = op(A)[i, p]`); `b` is a packed B micro-panel: kc steps of NR values
-/// (`b[p*NR + j] = op(B)[p, j]`). Both are zero-padded to the full MR/NR, so the kernel always
-/// computes a full tile; `rows ≤ MR`, `cols ≤ NR` say how much of it to write to `c`
+/// `a` walks an A micro-panel: at step p it holds the tile's MR values of column p of op(A)
+/// (`a[p*a_ks + i] = op(A)[i, p]`); `b` walks a B micro-panel: at step p the NR values of row p
+/// of op(B) (`b[p*b_ks + j] = op(B)[p, j]`). Packed panels have a_ks = MR, b_ks = NR; the
+/// direct paths (no packing, see `gemm_loop`) pass the operand's own row stride. All MR (NR)
+/// values of every step must be readable: edge panels are packed and zero-padded, so the kernel
+/// always computes a full tile; `rows ≤ MR`, `cols ≤ NR` say how much of it to write to `c`
 /// (row stride `ldc`). If β = 0 the kernel must not read `c`.
 pub(crate) trait Kernel {
     const MR: usize;
     const NR: usize;
     /// # Safety
-    /// `a` holds kc·MR floats, `b` kc·NR floats, `c` is valid for `rows` rows of `cols`
+    /// `a`, `b` readable as described above for kc steps; `c` valid for `rows` rows of `cols`
     /// floats with row stride `ldc`.
     #[allow(clippy::too_many_arguments)]
     unsafe fn kernel(
-        kc: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32,
+        kc: usize, alpha: f32, a: *const f32, a_ks: usize, b: *const f32, b_ks: usize, beta: f32,
         c: *mut f32, ldc: usize, rows: usize, cols: usize,
     );
 }
@@ -71,6 +73,9 @@ type Selected = scalar::KernelScalar;
 const KC: usize = 256;
 const MC: usize = 128;
 const NC: usize = 4096;
+/// Largest operand k-block (kc·ld floats) read in place instead of packed: 32 Ki floats =
+/// 128 KiB, a quarter of L2, so it survives the repeated passes of LOOP 2 / LOOP 1.
+const DIRECT_MAX: usize = 32 * 1024;
 
 /// Reused packing buffers: grown on demand, never shrunk, so steady-state calls (a training
 /// loop calling the same shapes) never allocate. Thread-local so that a future threaded
@@ -161,17 +166,31 @@ unsafe fn gemm_loop<K: Kernel>(
         if bufs.a.len() < need_a { bufs.a.resize(need_a, 0.0); }
         if bufs.b.len() < need_b { bufs.b.resize(need_b, 0.0); }
         let (abuf, bbuf) = (bufs.a.as_mut_ptr(), bufs.b.as_mut_ptr());
+        // Direct (unpacked) operands: op(A) = Aᵀ (A stored (k, m)) is already laid out like a
+        // packed A panel, with step lda instead of MR; op(B) = B stored (k, n) likewise with step
+        // ldb instead of NR. Reading them in place saves the packing pass, which for the small
+        // MNIST shapes costs about as much as the arithmetic. But each k step then touches its
+        // own cache line, so this is only done while the operand's k-block (kc rows of ld floats)
+        // stays in L2 across the loops that re-read it. Edge panels (fewer than MR rows / NR
+        // columns) are still packed, zero-padded, once per block.
+        let a_direct = ta == Trans::T && kc_max * lda <= DIRECT_MAX;
+        let b_direct = tb == Trans::N && kc_max * ldb <= DIRECT_MAX;
 
         // LOOP 5: columns of C in NC-wide blocks (B block KC×NC stays in L3).
         let mut jc = 0;
         while jc < n {
             let nc = nc_max.min(n - jc);
+            let nc_full = nc / nr * nr;
             // LOOP 4: the k dimension in KC-deep blocks. Sequential: every k-block accumulates
             // into the same C, and the first one applies β (later ones add: β = 1).
             let mut pc = 0;
             while pc < k {
                 let kc = kc_max.min(k - pc);
-                pack_b::<K>(tb, b, ldb, pc, jc, kc, nc, bbuf);
+                if !b_direct {
+                    pack_b::<K>(tb, b, ldb, pc, jc, kc, nc, bbuf);
+                } else if nc_full < nc {
+                    pack_b::<K>(tb, b, ldb, pc, jc + nc_full, kc, nc - nc_full, bbuf);
+                }
                 let beta_k = if pc == 0 { beta } else { 1.0 };
                 // LOOP 3: rows of C in MC-tall blocks (A block MC×KC stays in L2).
                 // THREADS SEAM (issue 4): this is the loop to run in parallel — the MC-blocks
@@ -182,20 +201,37 @@ unsafe fn gemm_loop<K: Kernel>(
                 let mut ic = 0;
                 while ic < m {
                     let mc = mc_max.min(m - ic);
-                    pack_a::<K>(ta, a, lda, ic, pc, mc, kc, abuf);
+                    let mc_full = mc / mr * mr;
+                    if !a_direct {
+                        pack_a::<K>(ta, a, lda, ic, pc, mc, kc, abuf);
+                    } else if mc_full < mc {
+                        pack_a::<K>(ta, a, lda, ic + mc_full, pc, mc - mc_full, kc, abuf);
+                    }
                     // LOOP 2: NR-wide column panels of the B block (one B micro-panel, kc·NR,
                     // stays in L1 while LOOP 1 runs over all A micro-panels).
                     let mut jr = 0;
                     while jr < nc {
                         let cols = nr.min(nc - jr);
-                        let bp = bbuf.add(jr * kc);
+                        let (bp, b_ks) = if !b_direct {
+                            (bbuf.add(jr * kc) as *const f32, nr)
+                        } else if jr < nc_full {
+                            (b.add(pc * ldb + jc + jr), ldb)
+                        } else {
+                            (bbuf as *const f32, nr)
+                        };
                         // LOOP 1: MR-tall row panels of the A block; one micro-kernel call each.
                         let mut ir = 0;
                         while ir < mc {
                             let rows = mr.min(mc - ir);
-                            let ap = abuf.add(ir * kc);
+                            let (ap, a_ks) = if !a_direct {
+                                (abuf.add(ir * kc) as *const f32, mr)
+                            } else if ir < mc_full {
+                                (a.add(pc * lda + ic + ir), lda)
+                            } else {
+                                (abuf as *const f32, mr)
+                            };
                             let cp = c.add((ic + ir) * ldc + jc + jr);
-                            K::kernel(kc, alpha, ap, bp, beta_k, cp, ldc, rows, cols);
+                            K::kernel(kc, alpha, ap, a_ks, bp, b_ks, beta_k, cp, ldc, rows, cols);
                             ir += mr;
                         }
                         jr += nr;
@@ -234,7 +270,12 @@ unsafe fn pack_a<K: Kernel>(
             Trans::T => {
                 for p in 0..kc {
                     let src = a.add((pc + p) * lda + ic + r0);
-                    core::ptr::copy_nonoverlapping(src, d.add(p * mr), rows);
+                    if rows == mr {
+                        // Constant length: the compiler emits vector moves, not a memcpy call.
+                        for i in 0..mr { *d.add(p * mr + i) = *src.add(i); }
+                    } else {
+                        core::ptr::copy_nonoverlapping(src, d.add(p * mr), rows);
+                    }
                 }
             }
         }
@@ -265,7 +306,11 @@ unsafe fn pack_b<K: Kernel>(
             Trans::N => {
                 for p in 0..kc {
                     let src = b.add((pc + p) * ldb + jc + j0);
-                    core::ptr::copy_nonoverlapping(src, d.add(p * nr), cols);
+                    if cols == nr {
+                        for j in 0..nr { *d.add(p * nr + j) = *src.add(j); }
+                    } else {
+                        core::ptr::copy_nonoverlapping(src, d.add(p * nr), cols);
+                    }
                 }
             }
             // B is stored (n, k): column j of op(B) is row j of B, contiguous in p.

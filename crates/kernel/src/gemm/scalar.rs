@@ -16,7 +16,7 @@ impl Kernel for KernelScalar {
 
     #[inline(always)]
     unsafe fn kernel(
-        kc: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32,
+        kc: usize, alpha: f32, a: *const f32, a_ks: usize, b: *const f32, b_ks: usize, beta: f32,
         c: *mut f32, ldc: usize, rows: usize, cols: usize,
     ) {
         let mut acc = [0.0f32; MR * NR];
@@ -29,8 +29,8 @@ impl Kernel for KernelScalar {
                     acc[i * NR + j] += av[i] * bv[j];
                 }
             }
-            a = a.add(MR);
-            b = b.add(NR);
+            a = a.add(a_ks);
+            b = b.add(b_ks);
         }
         store_tile_partial(&acc, NR, alpha, beta, c, ldc, rows, cols);
     }

@@ -14,7 +14,7 @@ use core::arch::wasm32::*;
 pub(crate) struct KernelSimdG<const MR: usize, const NV: usize>;
 
 /// The chosen tile (see the measurements in bench/gemm.mjs's notes in the kernel's report).
-pub(crate) type KernelSimd = KernelSimdG<4, 3>;
+pub(crate) type KernelSimd = KernelSimdG<4, 2>;
 
 impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
     const MR: usize = MR;
@@ -22,7 +22,7 @@ impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
 
     #[inline(always)]
     unsafe fn kernel(
-        kc: usize, alpha: f32, a: *const f32, b: *const f32, beta: f32,
+        kc: usize, alpha: f32, a: *const f32, a_ks: usize, b: *const f32, b_ks: usize, beta: f32,
         c: *mut f32, ldc: usize, rows: usize, cols: usize,
     ) {
         let nr = NV * 4;
@@ -39,8 +39,8 @@ impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
                     acc[i][v] = f32x4_add(acc[i][v], f32x4_mul(av, bv[v]));
                 }
             }
-            a = a.add(MR);
-            b = b.add(nr);
+            a = a.add(a_ks);
+            b = b.add(b_ks);
         }
         let va = f32x4_splat(alpha);
         if rows == MR && cols == nr {
@@ -62,12 +62,34 @@ impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
                     }
                 }
             }
+        } else if beta == 0.0 {
+            // Edge tile, β = 0: whole vectors where 4 columns exist, lane stores for the
+            // last 1–3 columns (no scalar loop, no spill).
+            for i in 0..rows {
+                let cr = c.add(i * ldc);
+                for v in 0..NV {
+                    let w = cols.saturating_sub(4 * v);
+                    let x = f32x4_mul(va, acc[i][v]);
+                    let p = cr.add(4 * v);
+                    match w {
+                        0 => {}
+                        1 => v128_store32_lane::<0>(x, p as *mut u32),
+                        2 => v128_store64_lane::<0>(x, p as *mut u64),
+                        3 => {
+                            v128_store64_lane::<0>(x, p as *mut u64);
+                            v128_store32_lane::<2>(x, p.add(2) as *mut u32);
+                        }
+                        _ => v128_store(p as *mut v128, x),
+                    }
+                }
+            }
         } else {
-            // Edge tile: spill the accumulators to a small stack buffer, write what exists.
-            let mut tile = [[0.0f32; 4]; 64];
+            // Edge tile with β ≠ 0 (k-blocks after the first, or the caller's β): spill the
+            // accumulators to a small stack buffer and write what exists.
+            let mut tile = [[[0.0f32; 4]; NV]; MR];
             for i in 0..MR {
                 for v in 0..NV {
-                    v128_store(tile[i * NV + v].as_mut_ptr() as *mut v128, acc[i][v]);
+                    v128_store(tile[i][v].as_mut_ptr() as *mut v128, acc[i][v]);
                 }
             }
             let flat = core::slice::from_raw_parts(tile.as_ptr() as *const f32, MR * nr);
