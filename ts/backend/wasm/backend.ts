@@ -258,11 +258,13 @@ export class WasmModel implements BackendModel {
   /** Frees the model and its buffers; calling it again does nothing. */
   dispose(): void {
     if (this.handle === 0) return;
+    // Reverse order of allocation (scratch, model, then x/y/out as calls needed them), so the
+    // allocator's free lists end as they began and the next model gets the same addresses.
+    this.out.release();
+    this.y.release();
+    this.x.release();
     this.kernel.exports.gg_model_free(this.handle);
     this.handle = 0;
-    this.x.release();
-    this.y.release();
-    this.out.release();
     this.scratch.release();
   }
 

@@ -1,0 +1,81 @@
+// The `gradguard` command as users run it: the built dist/cli.js in a child process.
+// Accuracy bars here are sanity bars for short runs, not the e2e target: one epoch on the first
+// 2000 training images reaches about 85% test accuracy (measured 84.7% with seed 42), so > 70%
+// fails on a broken model or data path but not on small numeric differences between builds.
+import { execFile } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureFreshDist, ROOT } from './browser/dist';
+
+let cli = '';
+// Builds dist/ first when it is missing or older than ts/ (see test/browser/dist.ts).
+beforeAll(async () => { cli = await ensureFreshDist('cli.js'); });
+
+interface Run { code: number; stdout: string; stderr: string }
+function gradguard(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [cli, ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('gradguard train mnist', () => {
+  it('trains, shows each epoch, prints test accuracy and the time taken', async () => {
+    const r = await gradguard('train', 'mnist', '--epochs', '1', '--limit', '2000');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^gradguard: MNIST, 2000 training \/ 10000 test samples, backend wasm-simd$/m);
+    expect(r.stdout).toMatch(/^model: dense 784→128 relu, 128→128 relu, 128→10 softmax \(118,282 parameters\)$/m);
+    expect(r.stdout).toMatch(/^training: adam \(learning rate 0\.001\), batch 32, 1 epoch, seed 42$/m);
+    expect(r.stdout).toMatch(/^epoch 1\/1 {2}loss \d+\.\d{4} {2}accuracy \d+\.\d\d% {2}\d+\.\d\d s {2}[\d,]+ samples\/s$/m);
+    const acc = Number(/^test accuracy: (\d+\.\d\d)% \(loss \d+\.\d{4}, 10000 samples\)$/m.exec(r.stdout)?.[1]);
+    expect(acc).toBeGreaterThan(70);
+    expect(r.stdout).toMatch(/^time: \d+\.\d\d s training \(\d+\.\d\d s per epoch: \d+\.\d\d\), \d+\.\d\d s total$/m);
+  });
+
+  it('is reproducible from --seed, and --quiet prints only the results', async () => {
+    const args = ['train', 'mnist', '--epochs', '2', '--limit', '600', '--batch-size', '50', '--seed', '7', '--quiet'];
+    const [a, b] = [await gradguard(...args), await gradguard(...args)];
+    expect(a.code).toBe(0);
+    const lines = a.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^test accuracy: /);
+    expect(lines[1]).toMatch(/^time: .* per epoch: \d+\.\d\d, \d+\.\d\d\)/);
+    expect(b.stdout.split('\n')[0]).toBe(lines[0]);
+  });
+
+  it('runs the other options: scalar build, sgd, learning rate, batch size', async () => {
+    const r = await gradguard('train', 'mnist', '--epochs', '1', '--limit', '2000', '--variant', 'scalar',
+      '--optimizer', 'sgd', '--learning-rate', '0.1', '--batch-size', '16');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/backend wasm-scalar$/m);
+    expect(r.stdout).toMatch(/^training: sgd \(learning rate 0\.1\), batch 16, 1 epoch, seed 42$/m);
+    expect(Number(/^test accuracy: (\d+\.\d\d)%/m.exec(r.stdout)?.[1])).toBeGreaterThan(70);
+  });
+});
+
+describe('usage errors exit with code 2 and say what is wrong', () => {
+  it.each([
+    [['train', 'mnist', '--epochs', '0'], "option '--epochs <n>' argument '0' is invalid. Expected an integer from 1 to 10000."],
+    [['train', 'mnist', '--epochs', '2.5'], "argument '2.5' is invalid. Expected an integer"],
+    [['train', 'mnist', '--batch-size', 'many'], "option '--batch-size <n>' argument 'many' is invalid"],
+    [['train', 'mnist', '--learning-rate', '-1'], 'Expected a number greater than 0'],
+    [['train', 'mnist', '--optimizer', 'adamax'], 'Allowed choices are sgd, rmsprop, adagrad, adam, adamw.'],
+    [['train', 'mnist', '--backend', 'gpu'], 'Allowed choices are wasm, reference.'],
+    [['train', 'mnist', '--variant', 'avx'], 'Allowed choices are auto, simd, scalar.'],
+    [['train', 'mnist', '--seed', '-3'], 'Expected an integer from 0 to 4294967295.'],
+    [['train', 'mnist', '--limit', '70000'], 'Expected an integer from 1 to 60000.'],
+    [['train', 'mnist', '--limit', '100', '--batch-size', '200'], "'--batch-size 200' is larger than '--limit 100'"],
+    [['train', 'mnist', '--backend', 'reference', '--variant', 'simd'], "'--variant simd' applies to --backend wasm only"],
+    [['train', 'mnist', '--epoch', '3'], "unknown option '--epoch'"],
+    [['train', 'cifar10'], "value 'cifar10' is invalid for argument 'dataset'. Allowed choices are mnist."],
+    [['train'], "missing required argument 'dataset'"],
+    [['fly'], "unknown command 'fly'"],
+  ])('%j', async (args, message) => {
+    const r = await gradguard(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+  });
+});

@@ -1,0 +1,119 @@
+// `gradguard train mnist`: the seed example of the project, as a command.
+// Dense 784→128 relu → Dense 128→128 relu → Dense 128→10 softmax, Adam 1e-3, sparse categorical
+// cross-entropy, batch 32, 5 epochs (Keras's MNIST example), every number overridable.
+import { Argument, Command, Option } from 'commander';
+import * as gg from '../index.js';
+import { OPTIMIZERS, type OptimizerName } from '../backend/types.js';
+import { EpochProgress, formatEpoch } from './progress.js';
+import { integerIn, positiveNumber } from './options.js';
+
+export const MNIST_TRAIN_SIZE = 60_000;
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: OptimizerName;
+  seed: number;
+  backend: 'wasm' | 'reference';
+  variant: 'auto' | 'simd' | 'scalar';
+  limit?: number;
+  quiet: boolean;
+}
+
+/** What a run printed and measured (returned for tests and for callers embedding the CLI). */
+export interface TrainResult {
+  backend: string;
+  testAccuracy: number;
+  testLoss: number;
+  epochSeconds: number[];
+  trainSeconds: number;
+  totalSeconds: number;
+}
+
+/** Lines go to `out`; the bar (a TTY-only display) to stderr. */
+export interface Output { log(line: string): void }
+
+export async function runTrainMnist(o: TrainOptions, out: Output = { log: (l) => console.log(l) }): Promise<TrainResult> {
+  const t0 = performance.now();
+  const backend = await gg.ready(o.backend === 'wasm' && o.variant !== 'auto'
+    ? { backend: 'wasm', variant: o.variant } : { backend: o.backend });
+  const { train, test } = await gg.data.loadMnist(o.limit === undefined ? {} : { trainSize: o.limit });
+
+  const model = gg.sequential({
+    seed: o.seed,
+    layers: [
+      gg.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }),
+      gg.layers.dense({ units: 128, activation: 'relu' }),
+      gg.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  model.compile({
+    optimizer: gg.optimizers[o.optimizer]({ learningRate: o.learningRate }),
+    loss: 'sparseCategoricalCrossentropy',
+    metrics: ['accuracy'],
+  });
+  try {
+    if (!o.quiet) {
+      out.log(`gradguard: MNIST, ${train.count} training / ${test.count} test samples, backend ${backend.name}`);
+      out.log(`model: dense 784→128 relu, 128→128 relu, 128→10 softmax (${model.countParams().toLocaleString('en-US')} parameters)`);
+      out.log(`training: ${o.optimizer} (learning rate ${o.learningRate}), batch ${o.batchSize}, ${o.epochs} epoch${o.epochs === 1 ? '' : 's'}, seed ${o.seed}`);
+    }
+    const progress = new EpochProgress(!o.quiet && process.stderr.isTTY === true, o.epochs, train.count);
+    const epochSeconds: number[] = [];
+    let seen = 0;
+    const tTrain = performance.now();
+    await model.fit({ data: train.x, shape: train.shape }, train.y, {
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      shuffle: true,
+      callbacks: {
+        onEpochBegin: (epoch) => { seen = 0; progress.start(epoch); },
+        onBatchEnd: (_b, logs) => { seen += logs.size; progress.update(seen, logs.loss, logs.accuracy); },
+        onEpochEnd: (epoch, logs) => {
+          const seconds = progress.finish();
+          epochSeconds.push(seconds);
+          if (!o.quiet) {
+            out.log(formatEpoch({ epoch: epoch + 1, epochs: o.epochs, loss: logs.loss, accuracy: logs.accuracy, seconds, samples: seen }));
+          }
+        },
+      },
+    });
+    const trainSeconds = (performance.now() - tTrain) / 1000;
+    const r = model.evaluate({ data: test.x, shape: test.shape }, test.y);
+    const totalSeconds = (performance.now() - t0) / 1000;
+    const mean = epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length;
+    out.log(`test accuracy: ${(100 * r.accuracy!).toFixed(2)}% (loss ${r.loss.toFixed(4)}, ${test.count} samples)`);
+    out.log(`time: ${trainSeconds.toFixed(2)} s training (${mean.toFixed(2)} s per epoch: `
+      + `${epochSeconds.map((s) => s.toFixed(2)).join(', ')}), ${totalSeconds.toFixed(2)} s total`);
+    return { backend: backend.name, testAccuracy: r.accuracy!, testLoss: r.loss, epochSeconds, trainSeconds, totalSeconds };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Adds `train <dataset>` to the program. */
+export function addTrainCommand(program: Command): void {
+  program
+    .command('train')
+    .description('train the seed model (Keras\'s MNIST example) and report test accuracy and time')
+    .addArgument(new Argument('<dataset>', 'what to train on').choices(['mnist']))
+    .addOption(new Option('--epochs <n>', 'passes over the training set').argParser(integerIn(1, 10_000)).default(5))
+    .addOption(new Option('--batch-size <n>', 'samples per optimizer step').argParser(integerIn(1, MNIST_TRAIN_SIZE)).default(32))
+    .addOption(new Option('--learning-rate <lr>', 'optimizer learning rate').argParser(positiveNumber).default(1e-3))
+    .addOption(new Option('--optimizer <name>', 'optimizer').choices(OPTIMIZERS).default('adam'))
+    .addOption(new Option('--seed <n>', 'seed for initialisation and shuffling').argParser(integerIn(0, 0xffff_ffff)).default(gg.DEFAULT_SEED))
+    .addOption(new Option('--backend <name>', 'compute backend').choices(['wasm', 'reference']).default('wasm'))
+    .addOption(new Option('--variant <v>', 'wasm build: auto picks simd when the engine supports it').choices(['auto', 'simd', 'scalar']).default('auto'))
+    .addOption(new Option('--limit <n>', 'train on the first n training samples only (quick runs)').argParser(integerIn(1, MNIST_TRAIN_SIZE)))
+    .addOption(new Option('--quiet', 'print only the test accuracy and the time').default(false))
+    .action(async (_dataset: string, opts: TrainOptions, cmd: Command) => {
+      if (opts.backend === 'reference' && opts.variant !== 'auto') {
+        cmd.error(`error: option '--variant ${opts.variant}' applies to --backend wasm only`, { exitCode: 2, code: 'gradguard.usage' });
+      }
+      if (opts.limit !== undefined && opts.batchSize > opts.limit) {
+        cmd.error(`error: option '--batch-size ${opts.batchSize}' is larger than '--limit ${opts.limit}'`, { exitCode: 2, code: 'gradguard.usage' });
+      }
+      await runTrainMnist(opts);
+    });
+}
