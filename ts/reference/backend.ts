@@ -13,6 +13,7 @@
 import type {
   Backend, BackendModel, InitializerName, LayerLayout, ModelSpec, OptimizerConfig, StepStats, Targets,
 } from '../backend/types.js';
+import { BackendError, DisposedError } from '../errors.js';
 import { initValues } from './init.js';
 import { computeLayout, evaluateLoss, forward, forwardBackward, tensorsOf } from './network.js';
 import { clipGradients, OptimizerState, type Tensor } from './optimizers.js';
@@ -45,7 +46,7 @@ export class ReferenceModel implements BackendModel {
   setParams(params: Float32Array): void {
     this.live();
     if (params.length !== this.paramCount) {
-      throw new RangeError(`setParams: expected ${this.paramCount} values, got ${params.length}`);
+      throw new BackendError(`gradguard: setParams expected ${this.paramCount} values, got ${params.length}.`);
     }
     this.params.set(params);
   }
@@ -63,7 +64,7 @@ export class ReferenceModel implements BackendModel {
   }
   setLearningRate(lr: number): void {
     this.live();
-    if (!this.optimizer) throw new Error('setLearningRate: no optimizer set (call setOptimizer first)');
+    if (!this.optimizer) throw new BackendError('gradguard: setLearningRate before setOptimizer (the reference model has no optimizer yet).');
     this.optimizer.learningRate = lr;
   }
 
@@ -78,7 +79,7 @@ export class ReferenceModel implements BackendModel {
   trainStep(x: Float32Array, y: Targets, batch: number): number {
     this.live();
     const opt = this.optimizer;
-    if (!opt) throw new Error('trainStep: no optimizer set (call setOptimizer first)');
+    if (!opt) throw new BackendError('gradguard: trainStep before setOptimizer (the reference model has no optimizer yet).');
     const r = forwardBackward(this.spec, this.layout, this.paramCount, this.params, x, y, batch);
     this.grads.set(r.grads);
     this.correct = r.correct;
@@ -117,7 +118,7 @@ export class ReferenceModel implements BackendModel {
   dispose(): void { this.disposed = true; }
 
   private live(): void {
-    if (this.disposed) throw new Error('ReferenceModel: used after dispose()');
+    if (this.disposed) throw new DisposedError('gradguard: this reference model was used after dispose(); create a new one.');
   }
 }
 
