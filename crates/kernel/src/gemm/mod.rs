@@ -33,9 +33,9 @@ pub enum Trans {
 /// A micro-kernel: C[0..rows, 0..cols] ← α·(Ã·B̃) + β·C for one MR×NR tile.
 ///
 /// `a` walks an A micro-panel: at step p it holds the tile's MR values of column p of op(A)
-/// (`a[p*a_ks + i] = op(A)[i, p]`); `b` walks a B micro-panel: at step p the NR values of row p
-/// of op(B) (`b[p*b_ks + j] = op(B)[p, j]`). Packed panels have a_ks = MR, b_ks = NR; the
-/// direct paths (no packing, see `gemm_loop`) pass the operand's own row stride. All MR (NR)
+/// (`a[i*a_rs + p*a_ks] = op(A)[i, p]`); `b` walks a B micro-panel: at step p the NR values of row p
+/// of op(B) (`b[p*b_ks + j] = op(B)[p, j]`). Packed panels have a_rs = 1, a_ks = MR,
+/// b_ks = NR; the direct paths (no packing, see `gemm_loop`) pass the operand's own strides. All MR (NR)
 /// values of every step must be readable: edge panels are packed and zero-padded, so the kernel
 /// always computes a full tile; `rows ≤ MR`, `cols ≤ NR` say how much of it to write to `c`
 /// (row stride `ldc`). If β = 0 the kernel must not read `c`.
@@ -47,8 +47,8 @@ pub(crate) trait Kernel {
     /// floats with row stride `ldc`.
     #[allow(clippy::too_many_arguments)]
     unsafe fn kernel(
-        kc: usize, alpha: f32, a: *const f32, a_ks: usize, b: *const f32, b_ks: usize, beta: f32,
-        c: *mut f32, ldc: usize, rows: usize, cols: usize,
+        kc: usize, alpha: f32, a: *const f32, a_rs: usize, a_ks: usize, b: *const f32, b_ks: usize,
+        beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
     );
 }
 
@@ -166,14 +166,20 @@ unsafe fn gemm_loop<K: Kernel>(
         if bufs.a.len() < need_a { bufs.a.resize(need_a, 0.0); }
         if bufs.b.len() < need_b { bufs.b.resize(need_b, 0.0); }
         let (abuf, bbuf) = (bufs.a.as_mut_ptr(), bufs.b.as_mut_ptr());
-        // Direct (unpacked) operands: op(A) = Aᵀ (A stored (k, m)) is already laid out like a
-        // packed A panel, with step lda instead of MR; op(B) = B stored (k, n) likewise with step
-        // ldb instead of NR. Reading them in place saves the packing pass, which for the small
-        // MNIST shapes costs about as much as the arithmetic. But each k step then touches its
-        // own cache line, so this is only done while the operand's k-block (kc rows of ld floats)
-        // stays in L2 across the loops that re-read it. Edge panels (fewer than MR rows / NR
-        // columns) are still packed, zero-padded, once per block.
-        let a_direct = ta == Trans::T && kc_max * lda <= DIRECT_MAX;
+        // Direct (unpacked) operands. op(A) = Aᵀ (A stored (k, m)) is already laid out like a
+        // packed A panel, with step lda instead of MR; A stored (m, k) can be read in place with
+        // its rows lda apart and step 1 (the micro-kernel then keeps one pointer per row);
+        // op(B) = B stored (k, n) is laid out like a packed B panel with step ldb instead of NR.
+        // Reading in place saves the packing pass, which for the small MNIST shapes costs about
+        // as much as the arithmetic. But the kernel then strides through the operand's memory,
+        // so this is only done while the part of it that the loops re-read (kc rows of ldb
+        // floats for B; for A, kc rows of lda or mc rows of lda) stays in L2. Edge panels (fewer
+        // than MR rows / NR columns) are still packed, zero-padded, once per block.
+        let a_direct = match ta {
+            Trans::T => kc_max * lda <= DIRECT_MAX,
+            Trans::N => mc_max * lda <= DIRECT_MAX,
+        };
+        let (a_rs, a_ks) = match ta { Trans::T => (1, lda), Trans::N => (lda, 1) };
         let b_direct = tb == Trans::N && kc_max * ldb <= DIRECT_MAX;
 
         // LOOP 5: columns of C in NC-wide blocks (B block KC×NC stays in L3).
@@ -223,15 +229,15 @@ unsafe fn gemm_loop<K: Kernel>(
                         let mut ir = 0;
                         while ir < mc {
                             let rows = mr.min(mc - ir);
-                            let (ap, a_ks) = if !a_direct {
-                                (abuf.add(ir * kc) as *const f32, mr)
+                            let (ap, ars, aks) = if !a_direct {
+                                (abuf.add(ir * kc) as *const f32, 1, mr)
                             } else if ir < mc_full {
-                                (a.add(pc * lda + ic + ir), lda)
+                                (a.add((ic + ir) * a_rs + pc * a_ks), a_rs, a_ks)
                             } else {
-                                (abuf as *const f32, mr)
+                                (abuf as *const f32, 1, mr)
                             };
                             let cp = c.add((ic + ir) * ldc + jc + jr);
-                            K::kernel(kc, alpha, ap, a_ks, bp, b_ks, beta_k, cp, ldc, rows, cols);
+                            K::kernel(kc, alpha, ap, ars, aks, bp, b_ks, beta_k, cp, ldc, rows, cols);
                             ir += mr;
                         }
                         jr += nr;

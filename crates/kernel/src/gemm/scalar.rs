@@ -16,13 +16,13 @@ impl Kernel for KernelScalar {
 
     #[inline(always)]
     unsafe fn kernel(
-        kc: usize, alpha: f32, a: *const f32, a_ks: usize, b: *const f32, b_ks: usize, beta: f32,
-        c: *mut f32, ldc: usize, rows: usize, cols: usize,
+        kc: usize, alpha: f32, a: *const f32, a_rs: usize, a_ks: usize, b: *const f32, b_ks: usize,
+        beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
     ) {
         let mut acc = [0.0f32; MR * NR];
         let (mut a, mut b) = (a, b);
         for _ in 0..kc {
-            let av = [*a, *a.add(1), *a.add(2), *a.add(3)];
+            let av = [*a, *a.add(a_rs), *a.add(2 * a_rs), *a.add(3 * a_rs)];
             let bv = [*b, *b.add(1), *b.add(2), *b.add(3)];
             for i in 0..MR {
                 for j in 0..NR {

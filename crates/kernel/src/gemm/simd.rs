@@ -11,6 +11,39 @@
 use super::{store_tile_partial, Kernel};
 use core::arch::wasm32::*;
 
+/// The k loop: MR·NV f32x4 accumulators of Σ_p op(A)[i, p]·op(B)[p, 4v..4v+4].
+#[inline(always)]
+unsafe fn accumulate<const MR: usize, const NV: usize, const ROWS_APART: bool>(
+    kc: usize, a: *const f32, a_rs: usize, a_ks: usize, b: *const f32, b_ks: usize,
+) -> [[v128; NV]; MR] {
+    let mut acc = [[f32x4_splat(0.0); NV]; MR];
+    let mut ar = [a; MR];
+    for (i, p) in ar.iter_mut().enumerate() {
+        *p = a.add(if ROWS_APART { i * a_rs } else { i });
+    }
+    let (mut a, mut b) = (a, b);
+    for _ in 0..kc {
+        let mut bv = [f32x4_splat(0.0); NV];
+        for v in 0..NV {
+            bv[v] = v128_load(b.add(4 * v) as *const v128);
+        }
+        for i in 0..MR {
+            let src = if ROWS_APART { ar[i] } else { a.add(i) };
+            let av = v128_load32_splat(src as *const u32);
+            for v in 0..NV {
+                acc[i][v] = f32x4_add(acc[i][v], f32x4_mul(av, bv[v]));
+            }
+        }
+        if ROWS_APART {
+            for p in ar.iter_mut() { *p = p.add(a_ks); }
+        } else {
+            a = a.add(a_ks);
+        }
+        b = b.add(b_ks);
+    }
+    acc
+}
+
 pub(crate) struct KernelSimdG<const MR: usize, const NV: usize>;
 
 /// The chosen tile (see the measurements in bench/gemm.mjs's notes in the kernel's report).
@@ -22,78 +55,88 @@ impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
 
     #[inline(always)]
     unsafe fn kernel(
-        kc: usize, alpha: f32, a: *const f32, a_ks: usize, b: *const f32, b_ks: usize, beta: f32,
-        c: *mut f32, ldc: usize, rows: usize, cols: usize,
+        kc: usize, alpha: f32, a: *const f32, a_rs: usize, a_ks: usize, b: *const f32, b_ks: usize,
+        beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
     ) {
-        let nr = NV * 4;
-        let mut acc = [[f32x4_splat(0.0); NV]; MR];
-        let (mut a, mut b) = (a, b);
-        for _ in 0..kc {
-            let mut bv = [f32x4_splat(0.0); NV];
-            for v in 0..NV {
-                bv[v] = v128_load(b.add(4 * v) as *const v128);
-            }
-            for i in 0..MR {
-                let av = v128_load32_splat(a.add(i) as *const u32);
-                for v in 0..NV {
-                    acc[i][v] = f32x4_add(acc[i][v], f32x4_mul(av, bv[v]));
-                }
-            }
-            a = a.add(a_ks);
-            b = b.add(b_ks);
-        }
-        let va = f32x4_splat(alpha);
-        if rows == MR && cols == nr {
-            // Full tile: straight to C.
-            if beta == 0.0 {
-                for i in 0..MR {
-                    let cr = c.add(i * ldc);
-                    for v in 0..NV {
-                        v128_store(cr.add(4 * v) as *mut v128, f32x4_mul(va, acc[i][v]));
-                    }
-                }
+        // Narrow edge panel (≤ 4 columns exist, e.g. the last 2 of n = 10): only the first
+        // vector column is computed, halving the work of that tile.
+        if NV > 1 && cols <= 4 {
+            let acc = if a_rs == 1 {
+                accumulate::<MR, 1, false>(kc, a, 1, a_ks, b, b_ks)
             } else {
-                let vb = f32x4_splat(beta);
-                for i in 0..MR {
-                    let cr = c.add(i * ldc);
-                    for v in 0..NV {
-                        let p = cr.add(4 * v) as *mut v128;
-                        v128_store(p, f32x4_add(f32x4_mul(va, acc[i][v]), f32x4_mul(vb, v128_load(p))));
-                    }
-                }
-            }
-        } else if beta == 0.0 {
-            // Edge tile, β = 0: whole vectors where 4 columns exist, lane stores for the
-            // last 1–3 columns (no scalar loop, no spill).
-            for i in 0..rows {
+                accumulate::<MR, 1, true>(kc, a, a_rs, a_ks, b, b_ks)
+            };
+            return store::<MR, 1>(&acc, alpha, beta, c, ldc, rows, cols);
+        }
+        // Two instances of the k loop: A's rows adjacent (packed panels, or Aᵀ read in place:
+        // one pointer, constant offsets) or A's rows lda apart (A read in place: one pointer per
+        // row). The branch is per tile, outside the k loop.
+        let acc = if a_rs == 1 {
+            accumulate::<MR, NV, false>(kc, a, 1, a_ks, b, b_ks)
+        } else {
+            accumulate::<MR, NV, true>(kc, a, a_rs, a_ks, b, b_ks)
+        };
+        store::<MR, NV>(&acc, alpha, beta, c, ldc, rows, cols);
+    }
+}
+
+/// C[0..rows, 0..cols] ← α·acc + β·C for an MR×4·NV tile of accumulators; β = 0 never reads C.
+#[inline(always)]
+unsafe fn store<const MR: usize, const NV: usize>(
+    acc: &[[v128; NV]; MR], alpha: f32, beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
+) {
+    let nr = NV * 4;
+    let va = f32x4_splat(alpha);
+    if rows == MR && cols == nr {
+        // Full tile: straight to C.
+        if beta == 0.0 {
+            for i in 0..MR {
                 let cr = c.add(i * ldc);
                 for v in 0..NV {
-                    let w = cols.saturating_sub(4 * v);
-                    let x = f32x4_mul(va, acc[i][v]);
-                    let p = cr.add(4 * v);
-                    match w {
-                        0 => {}
-                        1 => v128_store32_lane::<0>(x, p as *mut u32),
-                        2 => v128_store64_lane::<0>(x, p as *mut u64),
-                        3 => {
-                            v128_store64_lane::<0>(x, p as *mut u64);
-                            v128_store32_lane::<2>(x, p.add(2) as *mut u32);
-                        }
-                        _ => v128_store(p as *mut v128, x),
-                    }
+                    v128_store(cr.add(4 * v) as *mut v128, f32x4_mul(va, acc[i][v]));
                 }
             }
         } else {
-            // Edge tile with β ≠ 0 (k-blocks after the first, or the caller's β): spill the
-            // accumulators to a small stack buffer and write what exists.
-            let mut tile = [[[0.0f32; 4]; NV]; MR];
+            let vb = f32x4_splat(beta);
             for i in 0..MR {
+                let cr = c.add(i * ldc);
                 for v in 0..NV {
-                    v128_store(tile[i][v].as_mut_ptr() as *mut v128, acc[i][v]);
+                    let p = cr.add(4 * v) as *mut v128;
+                    v128_store(p, f32x4_add(f32x4_mul(va, acc[i][v]), f32x4_mul(vb, v128_load(p))));
                 }
             }
-            let flat = core::slice::from_raw_parts(tile.as_ptr() as *const f32, MR * nr);
-            store_tile_partial(flat, nr, alpha, beta, c, ldc, rows, cols);
         }
+    } else if beta == 0.0 {
+        // Edge tile, β = 0: whole vectors where 4 columns exist, lane stores for the
+        // last 1–3 columns (no scalar loop, no spill).
+        for i in 0..rows {
+            let cr = c.add(i * ldc);
+            for v in 0..NV {
+                let w = cols.saturating_sub(4 * v);
+                let x = f32x4_mul(va, acc[i][v]);
+                let p = cr.add(4 * v);
+                match w {
+                    0 => {}
+                    1 => v128_store32_lane::<0>(x, p as *mut u32),
+                    2 => v128_store64_lane::<0>(x, p as *mut u64),
+                    3 => {
+                        v128_store64_lane::<0>(x, p as *mut u64);
+                        v128_store32_lane::<2>(x, p.add(2) as *mut u32);
+                    }
+                    _ => v128_store(p as *mut v128, x),
+                }
+            }
+        }
+    } else {
+        // Edge tile with β ≠ 0 (k-blocks after the first, or the caller's β): spill the
+        // accumulators to a small stack buffer and write what exists.
+        let mut tile = [[[0.0f32; 4]; NV]; MR];
+        for i in 0..MR {
+            for v in 0..NV {
+                v128_store(tile[i][v].as_mut_ptr() as *mut v128, acc[i][v]);
+            }
+        }
+        let flat = core::slice::from_raw_parts(tile.as_ptr() as *const f32, MR * nr);
+        store_tile_partial(flat, nr, alpha, beta, c, ldc, rows, cols);
     }
 }
