@@ -17,3 +17,8 @@ export {
 export {
   reduceLROnPlateau, healthCallback, type ReduceLROnPlateauOptions, type HealthHooks, type NamedLayerStats,
 } from './callbacks.js';
+// Importing the health module registers fit's `health` option and the compile-time check.
+export {
+  installHealth, compileDiagnoses, DEFAULT_HEALTH_EVERY,
+  type HealthOptions, type HealthPolicy, type HealthRecord, type RepairAction,
+} from './fit.js';

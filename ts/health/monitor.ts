@@ -148,7 +148,10 @@ export class HealthMonitor {
   private bestEma = Infinity;
   private firstLoss = NaN;
   private firstEma = NaN;
+  private firstGradNorm = NaN;
+  private lastGradZ = NaN;
   private sawFirstSample = false;
+  private initialWeightsChecked = false;
 
   constructor(opts: HealthMonitorOptions = {}) {
     this.thresholds = resolveThresholds(opts.thresholds);
@@ -221,6 +224,8 @@ export class HealthMonitor {
     if (Number.isNaN(this.firstEma)) this.firstEma = this.lossEma;
     const lossZ = this.lossZ.update(loss);
     const gradZ = this.gradZ.update(stats.globalGradNorm);
+    this.lastGradZ = gradZ;
+    if (Number.isNaN(this.firstGradNorm)) this.firstGradNorm = stats.globalGradNorm;
 
     if (step < t.warmupSteps) return out;
     if (this.lossEma < this.bestEma) this.bestEma = this.lossEma;
@@ -296,6 +301,61 @@ export class HealthMonitor {
     return out;
   }
 
+  /**
+   * Whether the weights after this sample are worth keeping as a rollback point: everything
+   * finite, the loss no worse than divergeFactor × the first loss, the gradient norm within 100×
+   * the first one and not a z-score outlier. Call after observeStep(stats).
+   */
+  isGoodSample(stats: StepStats): boolean {
+    const t = this.thresholds;
+    if (stats.nonFiniteLoss || !Number.isFinite(stats.loss) || !Number.isFinite(stats.globalGradNorm)) return false;
+    if (stats.layers.some((l) => l.nonFiniteAct + l.nonFiniteGrad + l.nonFiniteWeight > 0)) return false;
+    if (stats.loss > t.divergeFactor * this.firstLoss) return false;
+    if (stats.globalGradNorm > 100 * this.firstGradNorm) return false;
+    return !(this.lastGradZ > t.zThreshold);
+  }
+
+  /**
+   * The initial-weight scale check on the actual weights before any update (the statistics'
+   * wNorm is after the first update, which a huge learning rate already distorts).
+   * `weightRms[l]` is layer l's kernel RMS. Replaces the first-sample weight check.
+   */
+  checkInitialWeights(weightRms: readonly number[]): Diagnosis[] {
+    this.initialWeightsChecked = true;
+    const out: Diagnosis[] = [];
+    weightRms.forEach((rms, l) => {
+      const spec = this.spec?.layers[l];
+      if (!spec) return;
+      const p = this.weightProblem(rms, spec.inputSize, spec.units);
+      if (p) {
+        this.fire(out, 'poor_initialization', 'warning', [l], -1, -1, p.ev,
+          `before training ${this.name(l)}: ${p.text}. A variance-preserving initializer (He for ReLU, Glorot for sigmoid/tanh) keeps signals and gradients at a steady scale through the layers.`,
+          { activation: spec.activation });
+      }
+    });
+    return out;
+  }
+
+  private weightProblem(rms: number, fanIn: number, fanOut: number): { text: string; ev: Record<string, number> } | null {
+    const glorot = Math.sqrt(2 / (fanIn + fanOut));
+    const he = Math.sqrt(2 / fanIn);
+    // Distance in factors to the nearer of the two standard scales.
+    const off = Math.min(Math.abs(Math.log(rms / glorot)), Math.abs(Math.log(rms / he)));
+    const ev = { weightRms: rms, glorotStd: glorot, heStd: he };
+    if (rms === 0) return { ev, text: 'all its weights are zero, so every unit computes the same thing and receives the same gradient (symmetry is never broken)' };
+    if (off > Math.log(this.thresholds.initScaleFactor)) return { ev, text: `its weight RMS ${fmt(rms)} is ${rms > he ? 'far above' : 'far below'} the Glorot/He scale (${fmt(glorot)} / ${fmt(he)})` };
+    return null;
+  }
+
+  /** A batch loss seen on a step without statistics: only a non-finite one is news. */
+  observeLoss(step: number, loss: number, epoch = 0): Diagnosis[] {
+    if (Number.isFinite(loss)) return [];
+    const out: Diagnosis[] = [];
+    this.fire(out, 'non_finite', 'critical', [], step, epoch, { loss },
+      `the batch loss became ${loss}. Usually the updates grew until a value overflowed f32 (learning rate too high, no clipping, weights initialized too large), or the inputs contain NaN. Once a weight is NaN every later step is NaN: roll back to the last good weights.`);
+    return out;
+  }
+
   /** Feeds the logs of a finished epoch (0-based). Returns the diagnoses that fired. */
   observeEpoch(epoch: number, logs: EpochLogs): Diagnosis[] {
     const t = this.thresholds;
@@ -366,16 +426,11 @@ export class HealthMonitor {
       const spec = this.spec?.layers[l];
       const problems: string[] = [];
       const ev: Record<string, number | string> = {};
-      if (spec) {
-        const n = spec.inputSize * spec.units;
-        const rms = ls.wNorm / Math.sqrt(n);
-        const glorot = Math.sqrt(2 / (spec.inputSize + spec.units));
-        const he = Math.sqrt(2 / spec.inputSize);
-        // Distance in factors to the nearer of the two standard scales.
-        const off = Math.min(Math.abs(Math.log(rms / glorot)), Math.abs(Math.log(rms / he)));
-        Object.assign(ev, { weightRms: rms, glorotStd: glorot, heStd: he });
-        if (rms === 0) problems.push('all its weights are zero, so every unit computes the same thing and receives the same gradient (symmetry is never broken)');
-        else if (off > Math.log(t.initScaleFactor)) problems.push(`its weight RMS ${fmt(rms)} is ${rms > he ? 'far above' : 'far below'} the Glorot/He scale (${fmt(glorot)} / ${fmt(he)})`);
+      // wNorm is after the first update; it stands in for the initial scale only when the update
+      // was small (and checkInitialWeights did not already look at the real initial weights).
+      if (spec && !this.initialWeightsChecked && ls.updateRatio < 0.5) {
+        const p = this.weightProblem(ls.wNorm / Math.sqrt(spec.inputSize * spec.units), spec.inputSize, spec.units);
+        if (p) { Object.assign(ev, p.ev); problems.push(p.text); }
       }
       if (l < L - 1) {
         Object.assign(ev, { actStd: ls.actStd });

@@ -72,6 +72,10 @@ export class Optimizer {
   /** @internal */
   _isBound(): boolean { return this.sink !== null; }
 
+  /** @internal Health repair: switch to global-norm clipping (the others off, as they are mutually
+   * exclusive). The caller re-sends getConfig() to the backend, which resets the optimizer state. */
+  _setGlobalClipNorm(v: number): void { this.cfg.clipValue = 0; this.cfg.clipNorm = 0; this.cfg.globalClipNorm = v; }
+
   /** @internal Called by the trainer before optimizer step `step` when a schedule is set. */
   _applySchedule(step: number): void {
     if (!this.schedule) return;

@@ -123,6 +123,9 @@ export interface FitPlugin {
    * rolled back); the batch is then left out of the epoch's means and fit does not throw.
    */
   afterStep?(info: StepInfo): void | 'handled';
+  /** Sees the training inputs (x is (rows, cols), validation rows excluded) and the History fit
+   * will return, before the first step (the health monitor checks input scaling and records into it). */
+  begin?(ctx: { x: Float32Array; rows: number; cols: number; history: History }): void;
 }
 export type FitPluginFactory = (model: Sequential, value: unknown, options: FitOptions) => FitPlugin;
 const fitExtensions = new Map<string, FitPluginFactory>();
@@ -448,6 +451,7 @@ export class Sequential {
     const accuracyOn = c.metrics.includes('accuracy');
     const steps = Math.ceil(nTrain / batchSize);
     const history = new History({ epochs, steps, samples: nTrain, batchSize, validationSamples: val?.rows ?? 0 });
+    for (const p of plugins) p.begin?.({ x: X.data.subarray(0, nTrain * nIn), rows: nTrain, cols: nIn, history });
     // One reused gather buffer for x and one for y; the partial last batch uses views of them.
     const xBuf = new Float32Array(batchSize * nIn);
     const yBuf: Targets = Y instanceof Int32Array ? new Int32Array(batchSize * yPer) : new Float32Array(batchSize * yPer);
