@@ -319,6 +319,9 @@ for (const variant of ['simd', 'scalar'] as const) {
         ['adam ε 1e-3, β 0.5/0.8', { kind: 'adam', learningRate: 0.01, epsilon: 1e-3, beta1: 0.5, beta2: 0.8 }],
         ['adamw', { kind: 'adamw', learningRate: 0.01, weightDecay: 0.004 }],
         ['adamw strong decay', { kind: 'adamw', learningRate: 0.01, weightDecay: 0.5 }],
+        // Keras 3 applies weight_decay (decoupled, before the step) on every optimizer, not only AdamW.
+        ['sgd momentum + weight decay', { kind: 'sgd', momentum: 0.9, weightDecay: 0.1 }],
+        ['rmsprop + weight decay', { kind: 'rmsprop', learningRate: 0.01, weightDecay: 0.1 }],
         ['sgd momentum + clipvalue', { kind: 'sgd', momentum: 0.9, clipValue: 0.01 }],
         ['adam + clipnorm', { kind: 'adam', learningRate: 0.01, clipNorm: 0.05 }],
         ['sgd + global_clipnorm', { kind: 'sgd', globalClipNorm: 0.1 }],
