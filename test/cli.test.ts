@@ -3,6 +3,8 @@
 // 2000 training images reaches about 85% test accuracy (measured 84.7% with seed 42), so > 70%
 // fails on a broken model or data path but not on small numeric differences between builds.
 import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureFreshDist, ROOT } from './browser/dist';
 
@@ -11,14 +13,31 @@ let cli = '';
 beforeAll(async () => { cli = await ensureFreshDist('cli.js'); });
 
 interface Run { code: number; stdout: string; stderr: string }
-function gradguard(...args: string[]): Promise<Run> {
+function node(args: string[], cwd = ROOT): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd, timeout: 120_000 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout, stderr });
     });
   });
 }
+const gradguard = (...args: string[]): Promise<Run> => node([cli, ...args]);
+
+describe('the built package finds its wasm files from dist/ (any working directory)', () => {
+  const show = "console.log(b.name + ' ' + b.source)";
+  it('ESM dist/index.js', async () => {
+    const r = await node(['--input-type=module', '-e',
+      `const g = await import(${JSON.stringify(join(ROOT, 'dist', 'index.js'))}); const b = await g.createWasmBackend({ variant: 'scalar' }); ${show}`], tmpdir());
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(`wasm-scalar ${join(ROOT, 'wasm', 'gradguard-scalar.wasm')}`);
+  });
+  it('CommonJS dist/index.cjs (import.meta.url shimmed by tsup)', async () => {
+    const r = await node(['-e',
+      `require(${JSON.stringify(join(ROOT, 'dist', 'index.cjs'))}).createWasmBackend({ variant: 'simd' }).then((b) => { ${show} })`], tmpdir());
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(`wasm-simd ${join(ROOT, 'wasm', 'gradguard-simd.wasm')}`);
+  });
+});
 
 describe('gradguard train mnist', () => {
   it('trains, shows each epoch, prints test accuracy and the time taken', async () => {

@@ -60,6 +60,11 @@ describe('variant choice', () => {
     expect(resolveVariant('auto')).toBe(detectSimd() ? 'simd' : 'scalar');
     expect(resolveVariant()).toBe(resolveVariant('auto'));
   });
+  it('an unknown option is an OptionError with a hint', async () => {
+    await expect(createWasmBackend({ wasmpath: '/x' } as never)).rejects.toThrow(OptionError);
+    await expect(createWasmBackend({ wasmpath: '/x' } as never)).rejects.toThrow(
+      /createWasmBackend: unknown option 'wasmpath' \(did you mean 'wasmPath'\?\)/);
+  });
   it('an unknown variant is an OptionError naming the choices', () => {
     expect(() => resolveVariant('avx' as never)).toThrow(OptionError);
     expect(() => resolveVariant('avx' as never)).toThrow(/unknown wasm variant "avx"; expected one of 'auto', 'simd', 'scalar'/);

@@ -45,6 +45,7 @@ export {
 
 // Backends, for choosing one explicitly: gg.sequential({ backend: new gg.ReferenceBackend() }).
 export { ReferenceBackend, createWasmBackend };
+export { detectSimd } from './backend/wasm/index.js';
 export type {
   Backend, BackendModel, ModelSpec, LayerSpec, OptimizerConfig, StepStats, LayerStats,
   ActivationName, LossName, OptimizerName, InitializerName,

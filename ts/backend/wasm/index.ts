@@ -1,5 +1,5 @@
 // Entry point of the wasm backend: pick a variant, find and compile its module, bind the ABI.
-import { BackendError, OptionError, describe } from '../../errors.js';
+import { BackendError, OptionError, checkOptions, describe } from '../../errors.js';
 import { instantiateKernel } from './abi.js';
 import { WasmBackend } from './backend.js';
 import { locateWasm, type LocatedModule, type WasmSource, type WasmVariant } from './locate.js';
@@ -42,6 +42,7 @@ const moduleCache = new Map<WasmVariant, Promise<LocatedModule>>();
  * the path/URL tried and what to do).
  */
 export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<WasmBackend> {
+  checkOptions('createWasmBackend', opts, ['variant', 'wasmPath', 'wasmBytes']);
   let variant = resolveVariant(opts.variant ?? 'auto');
   const custom = opts.wasmBytes !== undefined || opts.wasmPath !== undefined;
   let located: LocatedModule;
