@@ -1,5 +1,10 @@
 //! The C ABI (docs/abi.md). The only file of the crate with `extern "C"` items.
 //! Pointers are byte offsets into linear memory; TypeScript validates before calling.
+//!
+//! # Safety (every `unsafe extern "C"` below)
+//! Each pointer must be 0 or point at a live buffer of the length docs/abi.md gives for that
+//! argument; a model handle must be 0 or a value returned by `gg_model_new` and not yet freed.
+#![allow(clippy::missing_safety_doc)]
 use crate::gemm::{sgemm, Trans};
 use std::alloc::{alloc_zeroed, dealloc, Layout};
 

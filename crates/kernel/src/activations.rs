@@ -5,8 +5,8 @@
 //! statistics and some derivatives) and a = f(z). Backward turns dL/da into dL/dz in place.
 
 /// SELU constants (Klambauer et al. 2017; keras/src/activations/activations.py).
-pub const SELU_ALPHA: f32 = 1.673_263_242_354_377_3;
-pub const SELU_SCALE: f32 = 1.050_700_987_355_480_5;
+pub const SELU_ALPHA: f32 = 1.673_263_2;
+pub const SELU_SCALE: f32 = 1.050_701;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Act {
@@ -55,12 +55,19 @@ pub fn sigmoid(z: f32) -> f32 {
     }
 }
 
+/// max(z, 0) that keeps NaN (as TensorFlow's relu): `f32::max` would turn NaN into 0 and
+/// hide a non-finite pre-activation from the loss and the health monitor.
+#[inline(always)]
+fn relu(z: f32) -> f32 {
+    if z < 0.0 { 0.0 } else { z }
+}
+
 /// Element-wise f for the non-softmax activations.
 #[inline(always)]
 fn apply(act: Act, z: f32) -> f32 {
     match act {
         Act::Linear | Act::Softmax => z,
-        Act::Relu => z.max(0.0),
+        Act::Relu => relu(z),
         Act::LeakyRelu(s) => if z > 0.0 { z } else { s * z },
         Act::Elu(al) => if z > 0.0 { z } else { al * z.exp_m1() },
         Act::Selu => if z > 0.0 { SELU_SCALE * z } else { SELU_SCALE * SELU_ALPHA * z.exp_m1() },
@@ -96,7 +103,7 @@ pub fn forward_bias(act: Act, z: &mut [f32], a: &mut [f32], bias: &[f32], cols: 
         match act {
             Act::Softmax => softmax_row(zr, ar),
             Act::Linear => ar.copy_from_slice(zr),
-            Act::Relu => ar.iter_mut().zip(zr.iter()).for_each(|(ai, &zi)| *ai = zi.max(0.0)),
+            Act::Relu => ar.iter_mut().zip(zr.iter()).for_each(|(ai, &zi)| *ai = relu(zi)),
             _ => ar.iter_mut().zip(zr.iter()).for_each(|(ai, &zi)| *ai = apply(act, zi)),
         }
     }

@@ -4,6 +4,7 @@
 //! - clipnorm c, per tensor: g ← g·c / max(‖g‖, c)   (`clip_by_norm`);
 //! - global_clipnorm c: g ← g·c / max(‖Θ_g‖, c) with the norm over all tensors
 //!   (`clip_by_global_norm`).
+//!
 //! Dividing by max(‖g‖, c) with c > 0 never divides by zero, so no epsilon is needed (PyTorch's
 //! `clip_grad_norm_` instead scales by c/(‖g‖ + 1e-6) when ‖g‖ > c). A non-finite norm leaves the
 //! gradients as they are: the health monitor sees them through the statistics and the loss.

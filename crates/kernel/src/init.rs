@@ -47,7 +47,7 @@ impl InitKind {
 
 /// Std of a standard normal truncated to [−2, 2]; Keras divides by it so the truncated
 /// distribution has the intended variance.
-const TRUNC_STD: f64 = 0.879_625_661_034_239_78;
+const TRUNC_STD: f64 = 0.879_625_661_034_239_8;
 
 /// Fills `dst` (one parameter tensor). `value` is the constant, or the limit / std of the
 /// random_uniform / random_normal kinds; `fan_in`, `fan_out` feed the variance-scaling kinds.

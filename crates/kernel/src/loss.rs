@@ -155,7 +155,7 @@ fn prob_ce(p: &[f32], y: Targets, cols: usize, batch: usize, mut grad: Option<&m
             for (c, (gi, &pc)) in gr.iter_mut().zip(pr).enumerate() {
                 let yc = target(y, r, cols, c);
                 let q = pc * inv_s;
-                let gq = if yc != 0.0 && q >= EPS && q <= 1.0 - EPS { -yc / q } else { 0.0 };
+                let gq = if yc != 0.0 && (EPS..=1.0 - EPS).contains(&q) { -yc / q } else { 0.0 };
                 *gi = (gq - dot) * inv_s * inv_b;
             }
         }

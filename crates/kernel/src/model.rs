@@ -72,6 +72,8 @@ pub struct Model {
     /// Per-unit scratch for the dead-unit test.
     seen: Vec<bool>,
     last_correct: u32,
+    /// Batch of the last forward pass (what `preactivation` reads).
+    last_batch: usize,
 }
 
 impl Model {
@@ -140,6 +142,7 @@ impl Model {
             stats: AlignedBuf::zeroed(nl * LAYER_WORDS + GLOBAL_WORDS)?,
             seen: vec![false; max_out],
             last_correct: 0,
+            last_batch: 0,
             layers,
         };
         m.opt.reset(m.state.as_mut_slice());
@@ -182,6 +185,13 @@ impl Model {
     /// Largest batch the workspace currently holds (0 before any step).
     pub fn workspace_batch(&self) -> usize {
         self.ws.batch
+    }
+    /// Layer l's pre-activation z (batch, out) from the last forward pass (for tests and
+    /// diagnostics).
+    pub fn preactivation(&self, l: usize) -> &[f32] {
+        let layer = &self.layers[l];
+        let b = self.last_batch;
+        &self.ws.z[b * layer.act_off..b * (layer.act_off + layer.out)]
     }
     /// Pointers for the ABI layer.
     pub fn params_ptr(&self) -> *const f32 {
@@ -240,6 +250,7 @@ impl Model {
     /// Forward pass over the batch into the workspace (z and a of every layer).
     /// x is (batch, in₀).
     fn forward(&mut self, x: &[f32], batch: usize) {
+        self.last_batch = batch;
         let params = self.params.as_slice();
         let ws = &mut self.ws;
         for (l, layer) in self.layers.iter().enumerate() {

@@ -18,9 +18,9 @@ pub struct Rng {
 }
 
 /// 2⁻²⁴: `(next >> 8) · 2⁻²⁴` is exactly representable in f32.
-const TWO_POW_M24: f64 = 5.960_464_477_539_062_5e-8;
+const TWO_POW_M24: f64 = 1.0 / 16_777_216.0;
 /// 2⁻²⁵ replaces u1 = 0 in Box–Muller (ln 0 would be −∞).
-const TWO_POW_M25: f64 = 2.980_232_238_769_531_2e-8;
+const TWO_POW_M25: f64 = 1.0 / 33_554_432.0;
 
 impl Rng {
     pub fn new(seed: u32) -> Self {
