@@ -104,6 +104,9 @@ export function trainTableMarkdown(result) {
       '(60,000 × 784 float32 = 188 MB in JS, plus any copy the library makes).',
   ];
   for (const [c, why] of Object.entries(result.skipped ?? {})) notes.push(`${label(c)}: not run (${why}).`);
+  for (const c of result.notRunByDefault ?? []) {
+    notes.push(`${label(c)}: built but not in the default training run (a fallback, not a speed contender; see the GEMM table). Add it with \`node bench/train.mjs --contenders …,${c}\`.`);
+  }
   const failures = result.summary.filter((r) => r.failed > 0);
   for (const r of failures) notes.push(`${label(r.contender)} batch ${r.batch}: ${r.failed} failed run(s): ${r.errors[0]}`);
   return lines.concat(notes).join('\n');

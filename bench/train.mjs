@@ -38,6 +38,10 @@ const root = join(here, '..');
 // gradguard wasm builds, in table order; each is benchmarked when wasm/gradguard-<v>.wasm
 // exists. relaxed-simd needs a V8 flag on Node 20 (it is standard from Node 22 / Chrome 114).
 const GG_VARIANTS = ['simd', 'simd-threads', 'relaxed-simd', 'scalar'];
+// Left out of the full run unless named in --contenders: the scalar build is the fallback for
+// engines without SIMD, not a speed contender; its two epochs cost ~45 s per repetition (a
+// third of the run) and its GEMM figures are in the GEMM table. --quick still runs it.
+const FULL_RUN_EXCLUDES = ['gradguard-scalar'];
 const NODE_FLAGS = { 'gradguard-relaxed-simd': ['--experimental-wasm-relaxed-simd'] };
 
 // Steps timed per run. 0 = one full epoch (60,000 images). TF.js cpu runs about 300–600
@@ -74,7 +78,7 @@ function parseCli(argv) {
 }
 
 /** Contenders to run: TF.js wasm first (the baseline every ratio refers to), then the rest. */
-function defaultContenders() {
+function defaultContenders(quick) {
   const list = ['tfjs-wasm', 'tfjs-cpu'];
   const dist = join(root, 'dist', 'index.js');
   if (!existsSync(dist)) {
@@ -82,7 +86,8 @@ function defaultContenders() {
     return list;
   }
   for (const v of GG_VARIANTS) {
-    if (existsSync(join(root, 'wasm', `gradguard-${v}.wasm`))) list.push(`gradguard-${v}`);
+    const id = `gradguard-${v}`;
+    if (existsSync(join(root, 'wasm', `${id}.wasm`)) && (quick || !FULL_RUN_EXCLUDES.includes(id))) list.push(id);
   }
   return list;
 }
@@ -126,7 +131,7 @@ function runWorker(contender, batch, plan, timeoutMs) {
 const fmt = (x, d = 0) => (x == null || Number.isNaN(x) ? '—' : x.toFixed(d));
 
 export async function runTrainBench(opts) {
-  const contenders = opts.contenders ? opts.contenders.split(',').map((s) => s.trim()) : defaultContenders();
+  const contenders = opts.contenders ? opts.contenders.split(',').map((s) => s.trim()) : defaultContenders(opts.quick);
   const timeoutMs = opts.quick ? 120_000 : 600_000;
   const runs = [];
   const started = new Date();
@@ -174,6 +179,8 @@ export async function runTrainBench(opts) {
     batches: opts.batches,
     contenders: ran,
     skipped,
+    // Builds that exist but were left out by default (named in the report's notes).
+    notRunByDefault: opts.contenders || opts.quick ? [] : FULL_RUN_EXCLUDES.filter((id) => existsSync(join(root, 'wasm', `${id}.wasm`))),
     machine: {
       cpu: os.cpus()[0]?.model ?? 'unknown',
       cores: os.cpus().length,
