@@ -226,7 +226,7 @@ async function main() {
   else if (!train) md.push(`bench/train.mjs wrote no (fresh) bench/out/train.json (it exited ${exitOf(status.train)}); no training figures.`);
   else {
     md.push(trainTableMarkdown(train));
-    const head = headline(train);
+    const head = opts.quick ? null : headline(train);
     if (head) md.push('', head);
   }
   md.push('');
