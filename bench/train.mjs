@@ -46,8 +46,8 @@ const NODE_FLAGS = { 'gradguard-relaxed-simd': ['--experimental-wasm-relaxed-sim
 
 // Steps timed per run. 0 = one full epoch (60,000 images). TF.js cpu runs about 300–600
 // samples/s, so a full epoch at both batch sizes would cost over five minutes per repetition:
-// it times 150 / 50 steps (4,800 / 6,400 images, 10–20 s each) and reports the extrapolated rate.
-const CPU_STEPS = { 32: 150, 128: 50 };
+// it times 100 / 30 steps (3,200 / 3,840 images, about 8 s each) and reports the extrapolated rate.
+const CPU_STEPS = { 32: 100, 128: 30 };
 // --quick: a smoke run of seconds (CI), every contender on a few steps; figures are not
 // meaningful, only that every contender trains and the pipeline produces its outputs.
 const QUICK_STEPS = 8;
@@ -94,7 +94,7 @@ function defaultContenders(quick) {
 
 function planFor(contender, batch, quick) {
   if (quick) return { steps: QUICK_STEPS, warmup: 2, evaluate: false };
-  if (contender === 'tfjs-cpu') return { steps: CPU_STEPS[batch] ?? Math.ceil(4800 / batch), warmup: 3, evaluate: false };
+  if (contender === 'tfjs-cpu') return { steps: CPU_STEPS[batch] ?? Math.ceil(3200 / batch), warmup: 3, evaluate: false };
   return { steps: 0, warmup: 10, evaluate: true };
 }
 
