@@ -123,7 +123,10 @@ function runWorker(contender, batch, plan, timeoutMs) {
       const skip = out.split('\n').find((l) => l.startsWith('@@SKIP '));
       if (code === 0 && skip) return resolve({ contender, batch, skipped: JSON.parse(skip.slice('@@SKIP '.length)).reason });
       const why = signal ? `killed by ${signal}${signal === 'SIGKILL' ? ` after ${timeoutMs / 1000} s` : ''}` : `exit code ${code}`;
-      resolve({ contender, batch, error: `${why}: ${(err || out).trim().split('\n').slice(-4).join(' | ')}` });
+      // The worker's own message line (`train-worker: Error: …`) says most; else the tail.
+      const own = err.split('\n').find((l) => l.startsWith('train-worker: '));
+      const detail = own ? own.slice('train-worker: '.length) : (err || out).trim().split('\n').slice(-4).join(' | ');
+      resolve({ contender, batch, error: `${why}: ${detail}` });
     });
   });
 }
