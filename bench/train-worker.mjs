@@ -172,7 +172,7 @@ function readVersion() {
 /** The contender cannot run in this build (reported as `@@SKIP reason`, exit code 0). */
 class SkipError extends Error {}
 
-export const CONTENDERS = {
+const CONTENDERS = {
   'tfjs-wasm': () => tfjsContender('wasm'),
   'tfjs-cpu': () => tfjsContender('cpu'),
 };
