@@ -14,11 +14,14 @@ export function denseForward(
   shape: DenseShape, z: Float64Array,
 ): void {
   const { batch: m, inSize: n, outSize: k } = shape;
+  // Loop order r, i, j (row of W innermost) only for memory locality; each z[r, j] still sums
+  // b[j] + x[r,0]·W[0,j] + x[r,1]·W[1,j] + … in that order.
   for (let r = 0; r < m; r++) {
-    for (let j = 0; j < k; j++) {
-      let s = bOffset >= 0 ? params[bOffset + j] : 0;
-      for (let i = 0; i < n; i++) s += x[r * n + i] * params[wOffset + i * k + j];
-      z[r * k + j] = s;
+    for (let j = 0; j < k; j++) z[r * k + j] = bOffset >= 0 ? params[bOffset + j] : 0;
+    for (let i = 0; i < n; i++) {
+      const xri = x[r * n + i];
+      const w = wOffset + i * k;
+      for (let j = 0; j < k; j++) z[r * k + j] += xri * params[w + j];
     }
   }
 }
@@ -39,11 +42,12 @@ export function denseBackward(
 ): void {
   const { batch: m, inSize: n, outSize: k } = shape;
   // forward: z[r, j] = Σ_i x[r, i]·W[i, j] + b[j]   ⇒  ∂z[r, j]/∂W[i, j] = x[r, i]
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < k; j++) {
-      let s = 0;
-      for (let r = 0; r < m; r++) s += x[r * n + i] * dz[r * k + j];
-      dW[i * k + j] = s;
+  // dW[i, j] = Σ_r x[r, i]·dz[r, j]   (loop order r, i, j for locality; sums run over r in order)
+  dW.fill(0);
+  for (let r = 0; r < m; r++) {
+    for (let i = 0; i < n; i++) {
+      const xri = x[r * n + i];
+      for (let j = 0; j < k; j++) dW[i * k + j] += xri * dz[r * k + j];
     }
   }
   // forward: z[r, j] = … + b[j]   ⇒  ∂z[r, j]/∂b[j] = 1

@@ -40,6 +40,11 @@ export function headOf(spec: ModelSpec): LossHead {
   };
 }
 
+/** An f64 copy (or the array itself when already f64): keeps the inner loops monomorphic and fast. */
+function asF64(v: ArrayLike<number>): Float64Array {
+  return v instanceof Float64Array ? v : Float64Array.from(v);
+}
+
 /** Per-layer values kept from the forward pass: z (pre-activation) and a (output), (batch, out). */
 export interface LayerTrace { z: Float64Array; a: Float64Array }
 
@@ -48,7 +53,8 @@ export function forward(
   batch: number,
 ): LayerTrace[] {
   const trace: LayerTrace[] = [];
-  let input: ArrayLike<number> = x;
+  params = asF64(params);
+  let input: Float64Array = asF64(x);
   spec.layers.forEach((l, i) => {
     const z = new Float64Array(batch * l.units);
     const a = new Float64Array(batch * l.units);
@@ -76,6 +82,8 @@ export function forwardBackward(
   spec: ModelSpec, layout: readonly LayerLayout[], paramCount: number, params: ArrayLike<number>,
   x: ArrayLike<number>, y: Targets, batch: number,
 ): ForwardBackwardResult {
+  params = asF64(params);
+  x = asF64(x);
   const trace = forward(spec, layout, params, x, batch);
   const L = spec.layers.length;
   const head = headOf(spec);
