@@ -464,6 +464,9 @@ export class Sequential {
     this.training = true;
     this.stopTraining = false;
     const cbModel = this;
+    // Per-batch hooks cost a Promise each even when empty: skip them when no callback has one.
+    const hasBatchBegin = cbs.some((cb) => cb.onBatchBegin), hasBatchEnd = cbs.some((cb) => cb.onBatchEnd);
+    const statsWanted = plugins.filter((p) => p.wantsStats);
     for (const cb of cbs) cb.setModel?.(cbModel);
     try {
       await runHook(cbs, 'onTrainBegin', {});
@@ -476,7 +479,7 @@ export class Sequential {
         for (let b = 0; b < steps && !this.stopTraining; b++) {
           const start = b * batchSize;
           const bs = b === steps - 1 ? lastSize : batchSize;
-          await runHook(cbs, 'onBatchBegin', b, { batch: b, size: bs });
+          if (hasBatchBegin) await runHook(cbs, 'onBatchBegin', b, { batch: b, size: bs });
           // Gather: rows order[start..start+bs) of X and Y into the batch buffers.
           for (let i = 0; i < bs; i++) {
             const r = order[start + i];
@@ -487,7 +490,8 @@ export class Sequential {
           }
           const step = this.iterations;
           c.optimizer._applySchedule(step);
-          const collect = (statsEvery > 0 && step % statsEvery === 0) || plugins.some((p) => p.wantsStats?.(step));
+          let collect = statsEvery > 0 && step % statsEvery === 0;
+          for (const p of statsWanted) if (p.wantsStats!(step)) collect = true;
           if (collect) bm.setCollectStats(true);
           const xb = bs === batchSize ? xBuf : xLast, yb = bs === batchSize ? yBuf : yLast;
           const loss = bm.trainStep(xb, yb, bs);
@@ -501,9 +505,11 @@ export class Sequential {
           }
           if (stats) await runHook(userCallbacks, 'onGradientStats', step, stats);
           if (!handled) { lossSum += loss * bs; correct += nCorrect; seen += bs; }
-          const logs: Logs = { batch: b, size: bs, loss: seen > 0 ? lossSum / seen : loss };
-          if (accuracyOn) logs.accuracy = seen > 0 ? correct / seen : 0;
-          await runHook(cbs, 'onBatchEnd', b, logs);
+          if (hasBatchEnd) {
+            const logs: Logs = { batch: b, size: bs, loss: seen > 0 ? lossSum / seen : loss };
+            if (accuracyOn) logs.accuracy = seen > 0 ? correct / seen : 0;
+            await runHook(cbs, 'onBatchEnd', b, logs);
+          }
           if (!handled && !Number.isFinite(loss) && !this.stopTraining) {
             bm.setParams(snapshot);
             bm.setOptimizer(c.optimizer.getConfig());
