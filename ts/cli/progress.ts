@@ -24,9 +24,18 @@ export class EpochProgress {
 
   constructor(private readonly enabled: boolean, private readonly epochs: number, private readonly samples: number) {}
 
+  // cli-progress hides the cursor and turns off line wrapping while a bar is drawn; a Ctrl-C
+  // mid-epoch must give the terminal back before exiting (130 = 128 + SIGINT, the shell's code).
+  private readonly onSignal = (): void => {
+    this.bar?.stop();
+    process.stderr.write('\n');
+    process.exit(130);
+  };
+
   start(epoch: number): void {
     this.t0 = performance.now();
     if (!this.enabled) return;
+    process.once('SIGINT', this.onSignal);
     this.bar = new cliProgress.SingleBar({
       format: 'epoch {epoch}/{epochs} {bar} {percentage}% | ETA {eta_formatted} | loss {loss} | acc {acc} | {speed} samples/s',
       barsize: 24,
@@ -46,6 +55,7 @@ export class EpochProgress {
 
   /** Stops the bar; returns the epoch's wall-clock seconds. */
   finish(): number {
+    if (this.bar) process.removeListener('SIGINT', this.onSignal);
     this.bar?.stop();
     this.bar = null;
     return (performance.now() - this.t0) / 1000;

@@ -67,6 +67,7 @@ export interface HealthRecord {
   diagnoses: Diagnosis[];
   samples: StatsSample[];
   actions: RepairAction[];
+  layerNames: string[];
 }
 
 declare module '../model/history.js' {
@@ -127,13 +128,14 @@ function healthPlugin(model: Sequential, value: unknown) {
   const spec: ModelSpec = model.spec;
   const opt = model.optimizer!;
   const bm = model.backendModel;
-  const record: HealthRecord = { policy: o.policy, every: o.every, diagnoses: [], samples: [], actions: [] };
+  const layerNames = model.layers.map((l, i) => l.name ?? `dense_${i}`);
+  const record: HealthRecord = { policy: o.policy, every: o.every, diagnoses: [], samples: [], actions: [], layerNames };
   const onDiagnosis = (d: Diagnosis) => {
     if (o.policy !== 'observe') console.warn(formatDiagnosis(d));
     o.onDiagnosis?.(d);
   };
   const monitor = new HealthMonitor({
-    spec, layerNames: model.layers.map((l, i) => l.name ?? `dense_${i}`), thresholds: o.thresholds,
+    spec, layerNames, thresholds: o.thresholds,
     learningRate: opt.learningRate, optimizer: opt.kind, onDiagnosis,
   });
   // The monitor's arrays are the record's: one copy of the data, visible while training runs.

@@ -22,3 +22,6 @@ export {
   installHealth, compileDiagnoses, DEFAULT_HEALTH_EVERY,
   type HealthOptions, type HealthPolicy, type HealthRecord, type RepairAction,
 } from './fit.js';
+export {
+  renderHealthReport, writeHealthReport, reportSeries, loadUplotAssets, type ReportData, type ReportOptions,
+} from './report.js';

@@ -283,7 +283,9 @@ export class HealthMonitor {
       const ev = () => ({ ...Object.fromEntries(stats.layers.map((ls, l) => [`updateRatio[${l}]`, ls.updateRatio])), healthyNear: 1e-3, learningRate: this.ctx.learningRate ?? 'unknown' });
       this.rule(out, 'learning_rate_too_high', [], minR > t.updateRatioHigh, step, epoch, 'warning', ev,
         () => `every layer's weights change by more than ${fmt(t.updateRatioHigh * 100)} % per step (‖ΔW‖/‖W‖ ≥ ${fmt(minR)}; about 1e-3 is healthy): the steps overshoot, so the loss bounces or climbs.`);
-      this.rule(out, 'learning_rate_too_low', [], maxR < t.updateRatioLow && !converged, step, epoch, 'info', ev,
+      // Zero gradients with a tiny loss are convergence, not a small learning rate.
+      const idle = stats.globalGradNorm === 0 || loss < t.convergedLoss;
+      this.rule(out, 'learning_rate_too_low', [], maxR < t.updateRatioLow && !converged && !idle, step, epoch, 'info', ev,
         () => `no layer's weights change by more than ${fmt(maxR)} of their norm per step (about 1e-3 is healthy): at this rate training would need thousands of times more steps.`);
     }
 
