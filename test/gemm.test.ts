@@ -138,19 +138,22 @@ for (const variant of ['simd', 'scalar']) {
     });
 
     it('primes and multiples of 7, across k-blocks and row blocks, exact', () => {
-      // 300 and 530 exceed the k-block (256): β applied on the first block only; 140 and 131
+      // 400 and 530 exceed the k-block (384): β applied on the first block only; 140 and 131
       // exceed the 128-row block; the MNIST shapes take the direct (unpacked) paths.
       const rnd = lcg(3);
       const fails: string[] = [];
       for (const [ta, tb] of LAYOUTS) {
         for (const m of [31, 67, 97, 131, 7, 14, 21, 49])
           for (const n of [31, 7, 97])
-            for (const k of [31, 300]) {
+            for (const k of [31, 400]) {
               const f = check(ex, rnd, { ta, tb, m, n, k, alpha: 1, beta: 0, extra: 2 });
               if (f) fails.push(f);
             }
         for (const t of [
           { m: 140, n: 70, k: 530, alpha: 1, beta: -2, extra: 5 },
+          // Too large to read in place (kc·ld > 32 Ki floats): packed A and B, edge panels in both.
+          { m: 37, n: 150, k: 260, alpha: 1, beta: 0, extra: 1 },
+          { m: 150, n: 37, k: 260, alpha: -1, beta: 2, extra: 0 },
           { m: 32, n: 128, k: 784, alpha: 1, beta: 0, extra: 0 },
           { m: 784, n: 128, k: 32, alpha: 1, beta: 0, extra: 0 },
           { m: 32, n: 10, k: 128, alpha: 1, beta: 1, extra: 0 },

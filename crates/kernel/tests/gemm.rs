@@ -111,19 +111,24 @@ fn every_k_up_to_20_strided_with_beta() {
 
 #[test]
 fn primes_and_multiples_of_7_cross_blocks() {
-    // 131 > MC-row blocks of several MR panels, 300 and 530 > KC: the k-split (β applied once,
-    // then accumulation) and balanced blocking both run.
+    // 131 > MC-row blocks of several MR panels, 400 and 530 > KC (384): the k-split (β applied once,
+    // then accumulation) and balanced blocking both run. Small operands take the direct
+    // (unpacked) paths, the larger ones (131×300, 150×260) the packed ones.
     let mut rng = Lcg(3);
     let sizes = [31, 67, 97, 131, 7, 14, 21, 28, 49];
     for (ta, tb) in ALL {
         for &m in &sizes {
             for &n in &[31, 7, 97] {
-                for &k in &[31, 300] {
+                for &k in &[31, 400] {
                     case(&mut rng, ta, tb, m, n, k, 1.0, 0.0, 2);
                 }
             }
         }
         case(&mut rng, ta, tb, 140, 70, 530, 1.0, -2.0, 5);
+        // Operands too large to be read in place (kc·ld > 32 Ki floats): packed A and B,
+        // with edge panels in both.
+        case(&mut rng, ta, tb, 37, 150, 260, 1.0, 0.0, 1);
+        case(&mut rng, ta, tb, 150, 37, 260, -1.0, 2.0, 0);
         case(&mut rng, ta, tb, 33, 129, 784, 1.0, 0.0, 0);
     }
 }

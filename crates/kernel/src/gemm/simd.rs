@@ -4,10 +4,17 @@
 //! the packed A column, MR·NV f32x4 mul + add. wasm simd128 has no fused multiply-add (that is
 //! relaxed-simd), so each update is a mul into a temporary and an add into the accumulator.
 //!
-//! Register budget: V8 (Node 20, x86-64) maps each f32x4 local to an XMM register and has 16 of
-//! them. Measured (issue 4): 12 independent accumulator chains run at the peak, 14 halve it. So
-//! the tile is chosen with ≤ 12 accumulators; the operands (NV B vectors, 1 splatted A value
-//! and a product temporary) take the rest. See `KernelSimd` for the chosen shape and why.
+//! Register budget: V8 (Node 20, x86-64) maps each f32x4 value to an XMM register and has 16 of
+//! them. Measured (issue 4 and bench/gemm-peak.mjs): 12 independent accumulator chains run at
+//! the peak, 14 halve it. But accumulators are not all that is live: LLVM schedules the k step
+//! with all NV B vectors and several splatted A values loaded ahead, plus a product temporary
+//! (no FMA), so a 12-accumulator tile (4×3 or 6×2 vectors) has ~20 values live and V8 spills.
+//! Measured on 256³ and the MNIST shapes (best of 9, same machine, GFLOP/s on 256³ NN):
+//!   4×2 vectors (8 acc)   ≈ 47–50  ← chosen (≈ the 12-chain peak, ~48)
+//!   3×2 (6 acc)  ≈ 46 on NN but 24–29 on TN/NT;  2×4 (8 acc) ≈ 27;  8×1 ≈ 9–21;
+//!   3×3 (9 acc) ≈ 23;  4×3 (12 acc) ≈ 22;  5×2 (10 acc) ≈ 20;  6×2 (12 acc) ≈ 22–24.
+//! 4×2 keeps 8 accumulators + 2 B vectors + 1 A splat + 1 temporary = 12 registers: no spill,
+//! and 8 independent add chains are enough to hide the 3-cycle add latency at 2 adds/cycle.
 use super::{store_tile_partial, Kernel};
 use core::arch::wasm32::*;
 
@@ -46,7 +53,7 @@ unsafe fn accumulate<const MR: usize, const NV: usize, const ROWS_APART: bool>(
 
 pub(crate) struct KernelSimdG<const MR: usize, const NV: usize>;
 
-/// The chosen tile (see the measurements in bench/gemm.mjs's notes in the kernel's report).
+/// The chosen tile: 4 rows × 2 f32x4 (MR = 4, NR = 8); measurements in the module comment.
 pub(crate) type KernelSimd = KernelSimdG<4, 2>;
 
 impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
