@@ -320,6 +320,43 @@ describe('weights, seeds and names', () => {
   });
 });
 
+describe('the seed example', () => {
+  test('the MNIST model reads like Keras and summarises to Keras\'s parameter counts', () => {
+    const model = gg.sequential({ seed: 42, layers: [
+      gg.layers.dense({ inputShape: [784], units: 128, activation: 'relu', kernelInitializer: 'glorotUniform' }),
+      gg.layers.dense({ units: 128, activation: 'relu' }),
+      gg.layers.dense({ units: 10, activation: 'softmax' }),
+    ] });
+    model.compile({ optimizer: gg.optimizers.adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const s = model.summary({ printFn: () => {} });
+    // Keras: 784·128 + 128 = 100,480; 128·128 + 128 = 16,512; 128·10 + 10 = 1,290; total 118,282.
+    expect(s).toMatch(/dense \(Dense, relu\)\s+\(None, 128\)\s+100480/);
+    expect(s).toMatch(/dense_1 \(Dense, relu\)\s+\(None, 128\)\s+16512/);
+    expect(s).toMatch(/dense_2 \(Dense, softmax\)\s+\(None, 10\)\s+1290/);
+    expect(s).toMatch(/Total params: 118,282 \(462\.04 KB\)/);
+    expect(model.getWeights().map((w) => w.shape)).toEqual([[784, 128], [128], [128, 128], [128], [128, 10], [10]]);
+    // Glorot-uniform kernels lie within ±sqrt(6 / (fan_in + fan_out)); biases start at zero.
+    const [k0, b0] = model.getWeights();
+    const limit = Math.sqrt(6 / (784 + 128));
+    expect(Math.max(...k0.data.map(Math.abs))).toBeLessThanOrEqual(limit);
+    expect(Math.max(...k0.data.map(Math.abs))).toBeGreaterThan(limit * 0.99);
+    expect(b0.data.every((v) => v === 0)).toBe(true);
+  });
+
+  test('nested-array and Float64Array inputs train like the Float32Array they hold', async () => {
+    const x32 = blobs.x.subarray(0, 60 * 5), y = Array.from(blobs.y.subarray(0, 60));
+    const nested = Array.from({ length: 60 }, (_, r) => Array.from(x32.subarray(r * 5, r * 5 + 5)));
+    const runs = [];
+    for (const x of [x32, nested, Float64Array.from(x32)]) {
+      const m = classifier();
+      m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+      runs.push((await m.fit(x as gg.TensorLike, y, { epochs: 2, batchSize: 8 })).history.loss);
+    }
+    expect(runs[1]).toEqual(runs[0]);
+    expect(runs[2]).toEqual(runs[0]);
+  });
+});
+
 describe('every optimizer and loss trains a small problem', () => {
   const cases: [string, () => gg.Optimizer][] = [
     ['sgd', () => gg.optimizers.sgd({ learningRate: 0.1 })],
