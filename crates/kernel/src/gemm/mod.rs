@@ -62,19 +62,20 @@ type Selected = scalar::KernelScalar;
 /// typical of x86 desktops and servers; the micro-kernel tile is MR×NR = 4×8 (simd.rs).
 ///
 /// - `KC` (depth of a k-block): one A micro-panel (MR·KC) plus one B micro-panel (NR·KC)
-///   must stay in L1 while LOOP 1 streams A panels past the B panel: (4+8)·384·4 B = 18 KiB,
+///   must stay in L1 while LOOP 1 streams A panels past the B panel: (4+8)·400·4 B = 19 KiB,
 ///   leaving L1 room for the C tile's lines. A larger KC means fewer passes over C (each
 ///   k-block re-reads and re-writes all of C): k = 784 (MNIST's input layer) takes 2 blocks
-///   instead of 3 at KC = 256. `balanced_block` splits k into equal blocks ≤ KC, so 784 is
-///   2 × 392-ish rather than 384+384+16 (a thin last block costs a full C pass for little work).
-///   (384 vs 256 measured equal or better on every shape, within the shared machine's noise.)
+///   (KC ≥ 392) instead of 3 at KC = 256. `balanced_block` splits k into equal blocks ≤ KC, so
+///   e.g. k = 900 is 3 × 300 rather than 400+400+100 (a thin last block costs a full C pass for
+///   little work). (KC 384 vs 256 measured equal or better on every shape, within the shared
+///   machine's noise; 400 is 384 nudged up so that 784 fits in two blocks.)
 /// - `MC` (rows of A per block): the packed A block MC·KC stays in L2 while LOOP 2 sweeps all
-///   the B panels over it: 128·384·4 B = 192 KiB, under half of L2, so the B panel stream and
+///   the B panels over it: 128·400·4 B = 200 KiB, under half of L2, so the B panel stream and
 ///   C traffic do not evict it.
 /// - `NC` (columns of B per block): the packed B block KC·NC lives in L3 and is reused by
-///   every MC-block of A: 4096·384·4 B = 6 MiB, so B is packed once per k-block for every
+///   every MC-block of A: 4096·400·4 B = 6.4 MiB, so B is packed once per k-block for every
 ///   shape up to n = 4096.
-const KC: usize = 384;
+const KC: usize = 400;
 const MC: usize = 128;
 const NC: usize = 4096;
 /// Largest operand block (in floats, counting whole rows of ld) read in place instead of
