@@ -25,9 +25,10 @@ impl Clip {
     }
 }
 
-/// Sum of squares of one tensor, accumulated in f64.
+/// Sum of squares of one tensor (the statistics' blocked, vectorised reduction; finite for
+/// any finite input).
 pub fn sumsq(g: &[f32]) -> f64 {
-    g.iter().map(|&v| (v as f64) * (v as f64)).sum()
+    crate::stats::sumsq(g)
 }
 
 /// Clips `grads` in place; `tensors` are the tensors' ranges and `sq` their sums of squares

@@ -28,7 +28,7 @@
 //! Optimizer state lives in one flat region of 2 × param_count floats: slot m = [0, n),
 //! slot v = [n, 2n), in the parameter layout.
 use crate::clip::Clip;
-use crate::stats::UpdAcc;
+use crate::stats::{UpdAcc, BLOCK};
 use core::ops::Range;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -200,6 +200,7 @@ impl Optimizer {
 
 /// Applies `step(θ after weight decay, g, m, v) -> θ_new` to every element. `wd` is wd·lr
 /// (0 = off).
+
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32>(
@@ -215,15 +216,22 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32>(
             }
         }
         Some(acc) => {
+            // Block by block: keep θ_before in a 1 KiB stack buffer, run the same vectorised
+            // loop as above on the block, then reduce (θ_before, θ_after) while both are in L1.
+            let mut before = [0.0f32; BLOCK];
             for (r, a) in tensors.iter().zip(acc.iter_mut()) {
                 *a = UpdAcc::default();
-                let (p, g) = (&mut p[r.clone()], &g[r.clone()]);
-                let (m, v) = (&mut m[r.clone()], &mut v[r.clone()]);
-                for (((pi, &gi), mi), vi) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                    let before = *pi;
-                    let new = step(before - before * wd, gi, mi, vi);
-                    a.add(before, new);
-                    *pi = new;
+                let blocks = p[r.clone()].chunks_mut(BLOCK).zip(g[r.clone()].chunks(BLOCK))
+                    .zip(m[r.clone()].chunks_mut(BLOCK)).zip(v[r.clone()].chunks_mut(BLOCK));
+                for (((pb, gb), mb), vb) in blocks {
+                    let b = &mut before[..pb.len()];
+                    b.copy_from_slice(pb);
+                    if wd == 0.0 {
+                        flat(pb, gb, mb, vb, |p, g, m, v| step(p, g, m, v));
+                    } else {
+                        flat(pb, gb, mb, vb, |p, g, m, v| step(p - p * wd, g, m, v));
+                    }
+                    a.add_block(b, pb);
                 }
             }
         }

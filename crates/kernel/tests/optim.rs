@@ -165,9 +165,10 @@ fn statistics_path_updates_exactly_like_the_flat_loop() {
                 let d: f64 = r.clone().map(|i| ((b[i] - before[i]) as f64).powi(2)).sum();
                 let w: f64 = r.clone().map(|i| (b[i] as f64).powi(2)).sum();
                 let w0: f64 = r.clone().map(|i| (before[i] as f64).powi(2)).sum();
-                assert!((acc[t].delta_sq - d).abs() <= 1e-12 * (1.0 + d), "delta² {t}");
-                assert!((acc[t].after_sq - w).abs() <= 1e-12 * (1.0 + w));
-                assert!((acc[t].before_sq - w0).abs() <= 1e-12 * (1.0 + w0));
+                // f32 partial sums inside blocks (crate::stats::BLOCK): relative error ≲ 2e-6
+                assert!((acc[t].delta_sq - d).abs() <= 1e-5 * d, "delta² {t}: {} vs {d}", acc[t].delta_sq);
+                assert!((acc[t].after_sq - w).abs() <= 1e-5 * w);
+                assert!((acc[t].before_sq - w0).abs() <= 1e-5 * w0);
                 assert_eq!(acc[t].nonfinite, 0);
             }
         }

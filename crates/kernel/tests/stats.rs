@@ -146,3 +146,34 @@ fn softmax_saturation_counts_rows() {
     m.train_step(&[1.0, 0.0, 0.0, 1.0], Targets::Sparse(&[0, 1]), 2);
     assert_eq!(m.stats()[w::SATURATED_FRACTION], 0.5);
 }
+
+#[test]
+fn block_sums_agree_with_f64_and_survive_f32_overflow() {
+    use gradguard_kernel::stats::{grad_tensor, UpdAcc, BLOCK};
+    // sizes around the block and lane boundaries
+    for n in [1usize, 7, 8, 9, BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 5, 1031] {
+        let gv = rand_vec(n, 3.0, n as u32);
+        let s = grad_tensor(&gv);
+        let want: f64 = gv.iter().map(|&v| (v as f64).powi(2)).sum();
+        assert!((s.sumsq - want).abs() <= 1e-5 * want, "n {n}: {} vs {want}", s.sumsq);
+        let mx = gv.iter().fold(0.0f32, |m, &v| m.max(v.abs()));
+        assert_eq!(s.maxabs, mx);
+        assert_eq!(s.nonfinite, 0);
+        let after: Vec<f32> = gv.iter().map(|v| v * 0.5).collect();
+        let mut a = UpdAcc::default();
+        a.add_block(&gv[..n.min(BLOCK)], &after[..n.min(BLOCK)]);
+        let m = n.min(BLOCK);
+        let d2: f64 = gv[..m].iter().map(|&v| (0.5 * v as f64).powi(2)).sum();
+        assert!((a.delta_sq - d2).abs() <= 1e-5 * d2 && (a.after_sq - d2).abs() <= 1e-5 * d2);
+    }
+    // |g| = 1e20: g² overflows f32 but the norm is finite (f64 re-sum of that block)
+    let mut gv = vec![1.0f32; 300];
+    gv[260] = 1e20;
+    let s = grad_tensor(&gv);
+    assert!(s.sumsq.is_finite() && (s.sumsq.sqrt() / 1e20 - 1.0).abs() < 1e-6, "{}", s.sumsq);
+    gv[3] = f32::NAN;
+    gv[4] = f32::NEG_INFINITY;
+    let s = grad_tensor(&gv);
+    assert_eq!(s.nonfinite, 2);
+    assert_eq!(s.maxabs, f32::INFINITY);
+}
