@@ -287,7 +287,7 @@ unsafe fn pack_a<K: Kernel>(
                         // Constant length: the compiler emits vector moves, not a memcpy call.
                         for i in 0..mr { *d.add(p * mr + i) = *src.add(i); }
                     } else {
-                        core::ptr::copy_nonoverlapping(src, d.add(p * mr), rows);
+                        copy_short(src, d.add(p * mr), rows);
                     }
                 }
             }
@@ -322,7 +322,7 @@ unsafe fn pack_b<K: Kernel>(
                     if cols == nr {
                         for j in 0..nr { *d.add(p * nr + j) = *src.add(j); }
                     } else {
-                        core::ptr::copy_nonoverlapping(src, d.add(p * nr), cols);
+                        copy_short(src, d.add(p * nr), cols);
                     }
                 }
             }
@@ -344,6 +344,16 @@ unsafe fn pack_b<K: Kernel>(
             }
         }
         j0 += nr;
+    }
+}
+
+/// Copy `len` (< MR or NR, a handful) floats. A plain loop or `copy_nonoverlapping` becomes a
+/// call to `memcpy` per row, which for a panel edge costs more than the copy; volatile reads
+/// keep this an inline loop (on wasm they are ordinary loads).
+#[inline(always)]
+unsafe fn copy_short(src: *const f32, dst: *mut f32, len: usize) {
+    for j in 0..len {
+        *dst.add(j) = src.add(j).read_volatile();
     }
 }
 
