@@ -36,6 +36,8 @@ export {
 } from './model/optimizers.js';
 export { callbacks, type Callback, type Logs, type CallbackModel, type EarlyStoppingOptions } from './model/callbacks.js';
 export { History, type FitParams } from './model/history.js';
+export { loadModel, modelFromJSON, MODEL_FORMAT, type ModelJSON } from './model/serialize.js';
+export { registerLayer, layerFromConfig } from './model/layers.js';
 export * as data from './data/index.js';
 export type { TensorLike, TensorData } from './data/tensor.js';
 export {

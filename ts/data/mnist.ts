@@ -69,11 +69,11 @@ async function gunzip(b: Uint8Array, name: string): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** Reads a source into bytes: bytes as they are; strings/URLs by fs (Node paths, file:) or fetch. */
-async function readSource(src: BytesSource, name: string): Promise<Uint8Array> {
+/** Reads bytes: as they are, or from a path / file: URL (Node) or by fetch. `where` prefixes errors. */
+export async function readSource(src: BytesSource, name: string, where = 'data.loadMnist'): Promise<Uint8Array> {
   if (src instanceof ArrayBuffer || ArrayBuffer.isView(src)) return toBytes(src);
   if (typeof src !== 'string' && !(src instanceof URL)) {
-    throw new OptionError(`data.loadMnist: ${name} must be a URL, a path or bytes (ArrayBuffer / Uint8Array), got ${describe(src)}`);
+    throw new OptionError(`${where}: ${name} must be a URL, a path or bytes (ArrayBuffer / Uint8Array), got ${describe(src)}`);
   }
   const s = String(src);
   const isHttp = /^(https?|blob|data):/i.test(s);
@@ -84,16 +84,16 @@ async function readSource(src: BytesSource, name: string): Promise<Uint8Array> {
     try {
       return new Uint8Array(await fs.readFile(path));
     } catch (e) {
-      throw new DataError(`data.loadMnist: cannot read ${name} from ${path}: ${(e as Error).message}`);
+      throw new DataError(`${where}: cannot read ${name} from ${path}: ${(e as Error).message}`);
     }
   }
   let res: Response;
   try {
     res = await fetch(s);
   } catch (e) {
-    throw new DataError(`data.loadMnist: cannot fetch ${name} from ${s}: ${(e as Error).message}`);
+    throw new DataError(`${where}: cannot fetch ${name} from ${s}: ${(e as Error).message}`);
   }
-  if (!res.ok) throw new DataError(`data.loadMnist: fetching ${name} from ${s} gave HTTP ${res.status}`);
+  if (!res.ok) throw new DataError(`${where}: fetching ${name} from ${s} gave HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
 

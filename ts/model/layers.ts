@@ -137,8 +137,10 @@ export interface Layer {
   build(inputSize: number): BuiltLayer;
   /** Output size given the input size (for summary() before compile). */
   outputSize(inputSize: number): number;
-  /** Short description of the config for summary/debugging. */
+  /** The layer's full configuration: `layerFromConfig(className, getConfig())` rebuilds it (save/load). */
   getConfig(): Record<string, unknown>;
+  /** Activation name for summary(), if the layer has one. */
+  readonly activationName?: string;
 }
 
 export interface DenseOptions {
@@ -205,11 +207,17 @@ export class Dense implements Layer {
     return { spec, outputSize: this.units, params };
   }
 
+  get activationName(): string { return this.activation.name; }
+
+  /** DenseOptions with everything resolved (activation parameter, initializer values). */
   getConfig(): Record<string, unknown> {
-    return {
-      name: this.name, units: this.units, activation: this.activation.name, useBias: this.useBias,
-      kernelInitializer: this.kernelInitializer.kind, biasInitializer: this.biasInitializer.kind,
+    const c: Record<string, unknown> = {
+      units: this.units, activation: { ...this.activation }, useBias: this.useBias,
+      kernelInitializer: { ...this.kernelInitializer }, biasInitializer: { ...this.biasInitializer },
     };
+    if (this.name !== undefined) c.name = this.name;
+    if (this.inputSize !== undefined) c.inputDim = this.inputSize;
+    return c;
   }
 }
 
@@ -232,6 +240,20 @@ function resolveInputSize(w: string, o: { inputShape?: unknown; inputDim?: unkno
     );
   }
   return checkNumber(w, 'inputShape[0]', shape[0], { integer: true, min: 1 });
+}
+
+// Layer classes by name, for rebuilding a model from its saved configuration.
+const layerClasses = new Map<string, (config: Record<string, unknown>) => Layer>([
+  ['Dense', (c) => new Dense(c as unknown as DenseOptions)],
+]);
+/** Makes a layer class loadable by name (BatchNormalization etc. register themselves here). */
+export function registerLayer(className: string, fromConfig: (config: Record<string, unknown>) => Layer): void {
+  layerClasses.set(className, fromConfig);
+}
+export function layerFromConfig(className: string, config: Record<string, unknown>): Layer {
+  const f = layerClasses.get(className);
+  if (!f) throw new OptionError(`unknown layer class '${className}'; known: ${[...layerClasses.keys()].join(', ')}`);
+  return f(config);
 }
 
 /** Layer factories, TensorFlow.js style: gg.layers.dense({...}). */

@@ -12,7 +12,7 @@
 
 import type { Backend, BackendModel, LayerSpec, LossName, ModelSpec, StepStats, Targets } from '../backend/types.js';
 import {
-  BackendError, DisposedError, GradguardError, NonFiniteError, NotCompiledError, OptionError, ShapeError,
+  BackendError, DataError, DisposedError, GradguardError, NonFiniteError, NotCompiledError, OptionError, ShapeError,
   checkBoolean, checkNumber, checkOptions, describe,
 } from '../errors.js';
 import { Rng, tensorSeed } from '../reference/rng.js';
@@ -23,6 +23,8 @@ import { type BuiltLayer, type Layer, type ParamTensor } from './layers.js';
 import { camel, resolveLoss } from './names.js';
 import { Optimizer, toOptimizer } from './optimizers.js';
 import { getDefaultBackend, isBackend } from './runtime.js';
+import { f32ToBase64 } from './base64.js';
+import type { ModelJSON } from './serialize.js';
 
 /** Seed used when the user gives none, so that runs are reproducible by default. */
 export const DEFAULT_SEED = 42;
@@ -662,6 +664,49 @@ export class Sequential {
     else this.pendingWeights = flat;
   }
 
+  // ----- save --------------------------------------------------------------------------------
+
+  /** The model as one JSON document (see ts/model/serialize.ts); gg.loadModel() rebuilds it. */
+  toJSON(): ModelJSON {
+    this.assertLive('toJSON');
+    const c = this.compiled;
+    let weights: ModelJSON['weights'] = null;
+    if (c) {
+      weights = this.getWeights().map((t) => ({ name: t.name, shape: t.shape, dtype: 'float32' as const, data: f32ToBase64(t.data) }));
+    } else if (this.pendingWeights) {
+      const tensors = this.buildLayers().flatMap((b) => b.params);
+      let off = 0;
+      weights = tensors.map((t) => {
+        const len = t.shape.reduce((x, y) => x * y, 1);
+        const data = f32ToBase64(this.pendingWeights!.subarray(off, off + len));
+        off += len;
+        return { name: t.name, shape: [...t.shape], dtype: 'float32' as const, data };
+      });
+    }
+    return {
+      format: 'gradguard-sequential', version: 1, name: this.name, seed: this.seed, iterations: this.iterations,
+      layers: this.layerList.map((l) => ({ className: l.className, config: l.getConfig() })),
+      compile: c ? { loss: c.loss, fromLogits: c.fromLogits, metrics: [...c.metrics], optimizer: c.optimizer.getConfig() } : null,
+      weights,
+    };
+  }
+
+  /** Node: writes toJSON() to `path` (e.g. 'model.json'). In browsers use toJSON() and store it yourself. */
+  async save(path: string): Promise<void> {
+    const w = 'save';
+    if (typeof path !== 'string' || path === '') throw new OptionError(`${w}: expected a file path, got ${describe(path)}`);
+    const json = JSON.stringify(this.toJSON());
+    if (typeof process === 'undefined' || !(process as { versions?: { node?: string } }).versions?.node) {
+      throw new OptionError(`${w}: writing files needs Node; in the browser, store JSON.stringify(model.toJSON()) (e.g. in IndexedDB or a download)`);
+    }
+    const fs = await import('node:fs/promises');
+    try {
+      await fs.writeFile(path, json);
+    } catch (e) {
+      throw new DataError(`${w}: cannot write ${path}: ${(e as Error).message}`);
+    }
+  }
+
   // ----- summary / dispose -------------------------------------------------------------------
 
   /** Prints a Keras-like table (layer, output shape, params) and returns it. */
@@ -680,7 +725,7 @@ export class Sequential {
         const n = b.params.reduce((s, p) => s + p.shape.reduce((x, y) => x * y, 1), 0);
         total += n;
         const l = this.layerList[i];
-        const act = (l.getConfig().activation as string | undefined) ?? '';
+        const act = l.activationName ?? '';
         lines.push(row(`${l.name} (${l.className}${act && act !== 'linear' ? `, ${act}` : ''})`, `(None, ${b.outputSize})`, String(n)));
         if (i < built.length - 1) lines.push(' ' + '_'.repeat(width - 1));
       });
