@@ -5,6 +5,8 @@
 // compiled configuration). Messages say what was expected and what was given, and name the
 // call that failed ("fit: ...", "compile: ...").
 
+import type { History } from './model/history.js';
+
 /** Base class of every error gradguard throws on purpose. `instanceof GradguardError` catches all. */
 export class GradguardError extends Error {
   constructor(message: string) {
@@ -25,7 +27,7 @@ export class LabelError extends GradguardError {}
  * `history` is set when training stopped because of it (the epochs completed so far).
  */
 export class NonFiniteError extends GradguardError {
-  history?: unknown;
+  history?: History;
 }
 
 /** An unknown option name, or an option with a value outside its domain. */
