@@ -50,6 +50,22 @@ pub(crate) trait Kernel {
         kc: usize, alpha: f32, a: *const f32, a_rs: usize, a_ks: usize, b: *const f32, b_ks: usize,
         beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
     );
+
+    /// Transposing pack of one full panel of `r` (= MR or NR) rows: `dst[p*r + i] = src[i*ld + p]`
+    /// for i < r, p < kc (A stored (m, k) into an A panel; B stored (n, k) into a B panel).
+    /// A kernel may override this with a vector transpose.
+    ///
+    /// # Safety
+    /// `src` readable for r rows of kc floats with stride ld; `dst` writable for kc·r floats.
+    #[inline(always)]
+    unsafe fn pack_transpose(r: usize, src: *const f32, ld: usize, kc: usize, dst: *mut f32) {
+        for i in 0..r {
+            let s = src.add(i * ld);
+            for p in 0..kc {
+                *dst.add(p * r + i) = *s.add(p);
+            }
+        }
+    }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -271,6 +287,7 @@ unsafe fn pack_a<K: Kernel>(
         let d = dst.add(r0 * kc);
         match ta {
             // A is (m, k): row i of the panel is contiguous in p; write it with stride MR.
+            Trans::N if rows == mr => K::pack_transpose(mr, a.add((ic + r0) * lda + pc), lda, kc, d),
             Trans::N => {
                 for i in 0..rows {
                     let src = a.add((ic + r0 + i) * lda + pc);
@@ -327,6 +344,7 @@ unsafe fn pack_b<K: Kernel>(
                 }
             }
             // B is stored (n, k): column j of op(B) is row j of B, contiguous in p.
+            Trans::T if cols == nr => K::pack_transpose(nr, b.add((jc + j0) * ldb + pc), ldb, kc, d),
             Trans::T => {
                 for j in 0..cols {
                     let src = b.add((jc + j0 + j) * ldb + pc);

@@ -85,6 +85,52 @@ impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
         };
         store::<MR, NV>(&acc, alpha, beta, c, ldc, rows, cols);
     }
+
+    /// 4×4 register transposes (4 loads, 8 shuffles, 4 stores per 16 floats) instead of 16
+    /// scalar strided stores: the NT products (dx = dz·Wᵀ) pack all of B this way.
+    #[inline(always)]
+    unsafe fn pack_transpose(r: usize, src: *const f32, ld: usize, kc: usize, dst: *mut f32) {
+        if r % 4 != 0 {
+            for i in 0..r {
+                for p in 0..kc {
+                    *dst.add(p * r + i) = *src.add(i * ld + p);
+                }
+            }
+            return;
+        }
+        for g in 0..r / 4 {
+            transpose4(src.add(4 * g * ld), ld, kc, dst.add(4 * g), r);
+        }
+    }
+}
+
+/// `dst[p*ds + i] = src[i*ld + p]` for i < 4, p < kc.
+#[inline(always)]
+unsafe fn transpose4(src: *const f32, ld: usize, kc: usize, dst: *mut f32, ds: usize) {
+    let (s0, s1, s2, s3) = (src, src.add(ld), src.add(2 * ld), src.add(3 * ld));
+    let mut p = 0;
+    while p + 4 <= kc {
+        let r0 = v128_load(s0.add(p) as *const v128); // a0 a1 a2 a3
+        let r1 = v128_load(s1.add(p) as *const v128); // b0 b1 b2 b3
+        let r2 = v128_load(s2.add(p) as *const v128);
+        let r3 = v128_load(s3.add(p) as *const v128);
+        let t0 = i32x4_shuffle::<0, 4, 1, 5>(r0, r1); // a0 b0 a1 b1
+        let t1 = i32x4_shuffle::<2, 6, 3, 7>(r0, r1); // a2 b2 a3 b3
+        let t2 = i32x4_shuffle::<0, 4, 1, 5>(r2, r3); // c0 d0 c1 d1
+        let t3 = i32x4_shuffle::<2, 6, 3, 7>(r2, r3); // c2 d2 c3 d3
+        v128_store(dst.add(p * ds) as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t0, t2));
+        v128_store(dst.add((p + 1) * ds) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t0, t2));
+        v128_store(dst.add((p + 2) * ds) as *mut v128, i32x4_shuffle::<0, 1, 4, 5>(t1, t3));
+        v128_store(dst.add((p + 3) * ds) as *mut v128, i32x4_shuffle::<2, 3, 6, 7>(t1, t3));
+        p += 4;
+    }
+    while p < kc {
+        *dst.add(p * ds) = *s0.add(p);
+        *dst.add(p * ds + 1) = *s1.add(p);
+        *dst.add(p * ds + 2) = *s2.add(p);
+        *dst.add(p * ds + 3) = *s3.add(p);
+        p += 1;
+    }
 }
 
 /// C[0..rows, 0..cols] ← α·acc + β·C for an MR×4·NV tile of accumulators; β = 0 never reads C.
