@@ -366,6 +366,7 @@ describe('every optimizer and loss trains a small problem', () => {
     ['adagrad', () => gg.optimizers.adagrad({ learningRate: 0.1 })],
     ['adam', () => gg.optimizers.adam({ learningRate: 0.01 })],
     ['adamw', () => gg.optimizers.adamw({ learningRate: 0.01, weightDecay: 0.01 })],
+    ['sgd weightDecay', () => gg.optimizers.sgd({ learningRate: 0.1, weightDecay: 0.01 })],
     ['adam clipNorm', () => gg.optimizers.adam({ learningRate: 0.01, clipNorm: 0.5 })],
     ['sgd clipValue', () => gg.optimizers.sgd({ learningRate: 0.1, clipValue: 0.1 })],
     ['adam globalClipNorm', () => gg.optimizers.adam({ learningRate: 0.01, globalClipNorm: 1 })],
@@ -384,7 +385,19 @@ describe('every optimizer and loss trains a small problem', () => {
     expect(gg.optimizers.adagrad().getConfig()).toMatchObject({ learningRate: 0.001, initialAccumulatorValue: 0.1, epsilon: 1e-7 });
     expect(gg.optimizers.adam().getConfig()).toMatchObject({ learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 });
     expect(gg.optimizers.adamw().getConfig()).toMatchObject({ learningRate: 0.001, weightDecay: 0.004 });
+    expect(gg.optimizers.adamw({ weightDecay: 0 }).getConfig()).toMatchObject({ weightDecay: 0 });
+    expect(gg.optimizers.rmsprop({ weightDecay: 0.1 }).getConfig()).toMatchObject({ weightDecay: 0.1 });
     expect(gg.optimizers.adam({ clipNorm: 1 }).getConfig()).toMatchObject({ clipNorm: 1, clipValue: 0, globalClipNorm: 0 });
+  });
+
+  test('weightDecay shrinks weights: with zero gradients (lr > 0, inputs 0, mse at target) θ ← θ(1 − λ·lr) per step', async () => {
+    // x = 0 and a zero-initialised bias with target 0 give zero gradients, so only the decay acts.
+    const m = gg.sequential({ seed: 1, layers: [gg.layers.dense({ inputShape: [2], units: 1 })] });
+    m.compile({ optimizer: gg.optimizers.sgd({ learningRate: 0.5, weightDecay: 0.2 }), loss: 'mse' });
+    const k0 = Array.from(m.getWeights()[0].data);
+    await m.fit(new Float32Array(2 * 4), new Float32Array(4), { epochs: 3, batchSize: 4 });
+    // 3 steps of θ ← θ − θ·0.2·0.5: θ·0.9³, each step rounded to f32: 1e-6 relative.
+    m.getWeights()[0].data.forEach((v, i) => expect(v).toBeCloseTo(k0[i] * 0.9 ** 3, 6));
   });
 
   test('categoricalCrossentropy with one-hot targets', async () => {

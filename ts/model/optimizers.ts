@@ -27,12 +27,17 @@ export interface ClipOptions {
 }
 export interface BaseOptimizerOptions extends ClipOptions {
   learningRate?: number | LearningRateSchedule;
+  /**
+   * Decoupled weight decay applied before each update, θ ← θ − θ·weightDecay·lr (Keras 3's
+   * `weight_decay` on every optimizer). Default 0, except adamw (0.004).
+   */
+  weightDecay?: number;
 }
 export interface SgdOptions extends BaseOptimizerOptions { momentum?: number; nesterov?: boolean }
 export interface RmspropOptions extends BaseOptimizerOptions { rho?: number; momentum?: number; epsilon?: number }
 export interface AdagradOptions extends BaseOptimizerOptions { initialAccumulatorValue?: number; epsilon?: number }
 export interface AdamOptions extends BaseOptimizerOptions { beta1?: number; beta2?: number; epsilon?: number }
-export interface AdamwOptions extends AdamOptions { weightDecay?: number }
+export type AdamwOptions = AdamOptions;
 
 /** Anything the optimizer binds to: the model's backend (or a test double). */
 export interface LearningRateSink { setLearningRate(lr: number): void }
@@ -107,13 +112,14 @@ function base(kind: OptimizerName, w: string, o: BaseOptimizerOptions, defaultLr
   return {
     cfg: {
       kind, learningRate: lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0, nesterov: false,
-      weightDecay: 0, rho: 0.9, initialAccumulatorValue: 0.1,
+      weightDecay: o.weightDecay === undefined ? 0 : checkNumber(w, 'weightDecay', o.weightDecay, { min: 0 }),
+      rho: 0.9, initialAccumulatorValue: 0.1,
       clipValue: clip('clipValue'), clipNorm: clip('clipNorm'), globalClipNorm: clip('globalClipNorm'),
     },
     schedule,
   };
 }
-const BASE_KEYS = ['learningRate', ...CLIP_KEYS] as const;
+const BASE_KEYS = ['learningRate', 'weightDecay', ...CLIP_KEYS] as const;
 
 /** The Keras 3 defaults of each optimizer, in one place. */
 export const OPTIMIZER_DEFAULTS = {
@@ -163,15 +169,13 @@ function adamLike(kind: 'adam' | 'adamw', w: string, opts: AdamwOptions, keys: r
   cfg.beta1 = checkNumber(w, 'beta1', opts.beta1 ?? d.beta1, { min: 0, max: 1, maxExclusive: true });
   cfg.beta2 = checkNumber(w, 'beta2', opts.beta2 ?? d.beta2, { min: 0, max: 1, maxExclusive: true });
   cfg.epsilon = checkNumber(w, 'epsilon', opts.epsilon ?? d.epsilon, { min: 0, minExclusive: true });
-  if (kind === 'adamw') {
-    cfg.weightDecay = checkNumber(w, 'weightDecay', opts.weightDecay ?? OPTIMIZER_DEFAULTS.adamw.weightDecay, { min: 0 });
-  }
+  if (kind === 'adamw' && opts.weightDecay === undefined) cfg.weightDecay = OPTIMIZER_DEFAULTS.adamw.weightDecay;
   return new Optimizer(cfg, schedule);
 }
 const ADAM_KEYS = [...BASE_KEYS, 'beta1', 'beta2', 'epsilon'] as const;
 const adam = (opts: AdamOptions = {}): Optimizer => adamLike('adam', 'optimizers.adam', opts, ADAM_KEYS);
 /** Adam with decoupled weight decay (Loshchilov & Hutter), Keras 3 default weightDecay 0.004. */
-const adamw = (opts: AdamwOptions = {}): Optimizer => adamLike('adamw', 'optimizers.adamw', opts, [...ADAM_KEYS, 'weightDecay']);
+const adamw = (opts: AdamwOptions = {}): Optimizer => adamLike('adamw', 'optimizers.adamw', opts, ADAM_KEYS);
 
 export const optimizers = { sgd, rmsprop, adagrad, adam, adamw };
 

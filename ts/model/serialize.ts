@@ -45,13 +45,13 @@ function optimizerFromConfig(c: OptimizerConfig, where: string): Optimizer {
   if (c.clipValue) clip.clipValue = c.clipValue;
   if (c.clipNorm) clip.clipNorm = c.clipNorm;
   if (c.globalClipNorm) clip.globalClipNorm = c.globalClipNorm;
-  const lr = { learningRate: c.learningRate, ...clip };
+  const lr = { learningRate: c.learningRate, weightDecay: c.weightDecay, ...clip };
   switch (c.kind) {
     case 'sgd': return optimizers.sgd({ ...lr, momentum: c.momentum, nesterov: c.nesterov });
     case 'rmsprop': return optimizers.rmsprop({ ...lr, rho: c.rho, momentum: c.momentum, epsilon: c.epsilon });
     case 'adagrad': return optimizers.adagrad({ ...lr, initialAccumulatorValue: c.initialAccumulatorValue, epsilon: c.epsilon });
     case 'adam': return optimizers.adam({ ...lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon });
-    case 'adamw': return optimizers.adamw({ ...lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weightDecay });
+    case 'adamw': return optimizers.adamw({ ...lr, beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon });
   }
 }
 
