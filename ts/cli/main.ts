@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { GradguardError } from '../errors.js';
 import { addTrainCommand } from './train.js';
+import { addDoctorCommand } from './doctor.js';
 
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     // Commander would exit(1) on usage errors; route them through main() to exit with 2.
     .exitOverride();
   addTrainCommand(program);
+  addDoctorCommand(program);
   return program;
 }
 

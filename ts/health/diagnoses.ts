@@ -68,6 +68,9 @@ export interface RemedyContext {
   activation?: ActivationName;
 }
 
+const reluFamily = (a: ActivationName | undefined): boolean =>
+  a === 'relu' || a === 'leaky_relu' || a === 'elu' || a === 'selu';
+
 export function remediesFor(kind: DiagnosisKind, ctx: RemedyContext = {}): Remedy[] {
   const lr = ctx.learningRate;
   const lower = lr !== undefined ? lr / 10 : 1e-4;
@@ -78,7 +81,7 @@ export function remediesFor(kind: DiagnosisKind, ctx: RemedyContext = {}): Remed
       return [
         { kind: 'clip_gradients', action: 'clip the global gradient norm', setting: 'optimizer.globalClipnorm', value: 1 },
         { kind: 'learning_rate', action: 'lower the learning rate tenfold', setting: 'optimizer.learningRate', value: lower },
-        { kind: 'initialization', action: 'use a variance-preserving initializer', setting: 'layer.kernelInitializer', value: ctx.activation === 'relu' ? 'he_normal' : 'glorot_uniform' },
+        { kind: 'initialization', action: 'use a variance-preserving initializer', setting: 'layer.kernelInitializer', value: reluFamily(ctx.activation) ? 'he_normal' : 'glorot_uniform' },
         { kind: 'batch_normalization', action: 'add BatchNormalization after the dense layers', setting: 'layers', value: 'batchNormalization()' },
         { kind: 'clip_weights', action: 'constrain weight norms', setting: 'layer.kernelConstraint', value: 'maxNorm(3)' },
       ];
@@ -148,7 +151,7 @@ export function remediesFor(kind: DiagnosisKind, ctx: RemedyContext = {}): Remed
       ];
     case 'poor_initialization':
       return [
-        { kind: 'initialization', action: 'use He initialization for ReLU layers, Glorot for sigmoid/tanh/linear', setting: 'layer.kernelInitializer', value: ctx.activation === 'relu' ? 'he_normal' : 'glorot_uniform' },
+        { kind: 'initialization', action: 'use He initialization for ReLU layers, Glorot for sigmoid/tanh/linear', setting: 'layer.kernelInitializer', value: reluFamily(ctx.activation) ? 'he_normal' : 'glorot_uniform' },
         { kind: 'batch_normalization', action: 'add BatchNormalization after the dense layers', setting: 'layers', value: 'batchNormalization()' },
         { kind: 'clip_gradients', action: 'clip the global gradient norm while the weights settle', setting: 'optimizer.globalClipnorm', value: 1 },
       ];

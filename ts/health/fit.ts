@@ -144,6 +144,7 @@ function healthPlugin(model: Sequential, value: unknown) {
 
   // Repair state: the last weights seen healthy, and the action awaiting its "after" loss.
   let good: { params: Float32Array; step: number } | null = null;
+  let candidate: { params: Float32Array; step: number } | null = null;
   let pendingAfter: RepairAction | null = null;
   let repairs = 0;
   let epoch = 0;
@@ -171,6 +172,7 @@ function healthPlugin(model: Sequential, value: unknown) {
     const clipping = cfg.clipValue > 0 || cfg.clipNorm > 0 || cfg.globalClipNorm > 0;
     if (!clipping) { opt._setGlobalClipNorm(o.clipNorm); notes.push(`global-norm clipping at ${o.clipNorm}`); }
     bm.setOptimizer(opt.getConfig()); // also resets the optimizer's moments (see the file comment)
+    candidate = null;
     notes.push('optimizer state reset');
     const action: RepairAction = {
       kind: 'rollback', diagnosis: d.kind, step: info.step, epoch: info.epoch, restoredStep: good.step, before,
@@ -216,12 +218,18 @@ function healthPlugin(model: Sequential, value: unknown) {
       if (o.policy !== 'repair') return;
       const act = fired.find((d) => REPAIRABLE.has(d.kind));
       if (act) return repair(act, info) && !Number.isFinite(info.loss) ? 'handled' : undefined;
-      // A healthy, finite sample becomes the new rollback point.
-      if (info.stats && fired.length === 0 && monitor.isGoodSample(info.stats)) {
-        good = { params: bm.getParams(), step: info.step + 1 };
-      } else if (!Number.isFinite(info.loss)) {
-        return 'handled';
+      // Rollback points. A sample's statistics describe the weights *before* its update (the
+      // forward pass and loss ran on them), so a good sample promotes the snapshot taken at the
+      // previous sample (weights after that step); then this step's result becomes the candidate.
+      if (info.stats) {
+        if (fired.length === 0 && monitor.isGoodSample(info.stats)) {
+          if (candidate) good = candidate;
+          candidate = { params: bm.getParams(), step: info.step + 1 };
+        } else {
+          candidate = null;
+        }
       }
+      if (!Number.isFinite(info.loss)) return 'handled';
     },
   };
 }

@@ -141,10 +141,16 @@ const markers = { hooks: { draw: [(u) => {
 function chart(id, xs, ys, labels, opts) {
   const el = document.getElementById(id);
   if (!xs.length) { el.textContent = 'no data'; return null; }
-  const series = [{ label: opts.xLabel || 'step' }, ...labels.map((l, i) => ({ label: l, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false }))];
+  // Log charts plot log10(y) on a linear axis labelled 1e<k>: uPlot's own log scale builds one
+  // tick array per decade and fails on blow-ups spanning ~80 decades (1e-40 … 1e38).
+  const data = opts.log ? ys.map((c) => c.map((v) => (v !== null && v > 0 ? Math.log10(v) : null))) : ys;
+  const series = [{ label: opts.xLabel || 'step' }, ...labels.map((l, i) => ({ label: l, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false,
+    value: opts.log ? (u, v) => (v == null ? '--' : Math.pow(10, v).toExponential(2)) : undefined }))];
+  const yAxis = { label: opts.yLabel || '' };
+  if (opts.log) { yAxis.values = (u, ticks) => ticks.map((t) => (Number.isInteger(t) ? '1e' + t : '')); yAxis.incrs = [1, 2, 5, 10, 20, 50]; }
   return new uPlot({ width: width(), height: 260, series, plugins: opts.markers === false ? [] : [markers],
-    scales: { x: { time: false }, y: opts.log ? { distr: 3, log: 10 } : (opts.range ? { range: opts.range } : {}) },
-    axes: [{ label: opts.xLabel || 'step' }, { label: opts.yLabel || '' }] }, [xs, ...ys], el);
+    scales: { x: { time: false }, y: opts.range ? { range: opts.range } : {} },
+    axes: [{ label: opts.xLabel || 'step' }, yAxis] }, [xs, ...data], el);
 }
 window.__charts = [
   chart('c-grad', S.steps, [...S.gradNorm, S.globalGradNorm], [...S.names, 'global'], { log: true, yLabel: '‖dW‖' }),
