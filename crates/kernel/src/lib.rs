@@ -10,5 +10,6 @@ pub mod init;
 pub mod loss;
 pub mod model;
 pub mod optim;
+pub mod reduce;
 pub mod rng;
 pub mod stats;

@@ -200,7 +200,6 @@ impl Optimizer {
 
 /// Applies `step(θ after weight decay, g, m, v) -> θ_new` to every element. `wd` is wd·lr
 /// (0 = off).
-
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32>(

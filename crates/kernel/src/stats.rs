@@ -6,6 +6,7 @@
 //! (`UpdAcc`).
 
 use crate::activations::Act;
+use crate::reduce;
 
 pub const LAYER_WORDS: usize = 16;
 pub const GLOBAL_WORDS: usize = 8;
@@ -52,12 +53,14 @@ pub struct GradTensor {
     pub nonfinite: u32,
 }
 
-/// The statistics reduce in blocks of BLOCK elements: inside a block, LANES independent f32
-/// partial sums (two f32x4 registers per quantity; a single running sum would serialise the loop
-/// on add latency and not vectorise), each of at most BLOCK/LANES = 32 terms (relative error
-/// ≲ 32·2⁻²⁴ ≈ 2e-6), then added to f64 totals. A block whose f32 sum of squares overflows
-/// (entries beyond 1.8e19) is summed again in f64, so norms stay finite for finite inputs.
+/// The statistics reduce in blocks of BLOCK elements (crate::reduce): f32 partial sums inside a
+/// block, each over at most BLOCK/8 = 32 terms (relative error ≲ 32·2⁻²⁴ ≈ 2e-6), then added to
+/// f64 totals. A block sum is finite unless an entry is non-finite or a square overflowed f32
+/// (entries beyond 1.8e19); only then are non-finite entries counted, and if there are none the
+/// block is summed again in f64, so norms stay finite for finite inputs.
 pub const BLOCK: usize = 256;
+
+/// Partial sums per row in the activation words (portable lane form; these passes are small).
 const LANES: usize = 8;
 
 #[inline(always)]
@@ -69,59 +72,35 @@ fn sumsq_f64(x: &[f32]) -> f64 {
     x.iter().map(|&v| (v as f64) * (v as f64)).sum()
 }
 
-/// Σx² by blocks (see BLOCK).
+fn count_nonfinite(x: &[f32]) -> u32 {
+    x.iter().map(|&v| (!v.is_finite()) as u32).sum()
+}
+
+/// Σx² by blocks.
 pub fn sumsq(x: &[f32]) -> f64 {
-    let mut total = 0.0f64;
-    for blk in x.chunks(BLOCK) {
-        let mut sq = [0.0f32; LANES];
-        let mut it = blk.chunks_exact(LANES);
-        for c in &mut it {
-            for j in 0..LANES {
-                sq[j] += c[j] * c[j];
-            }
-        }
-        for &v in it.remainder() {
-            sq[0] += v * v;
-        }
-        let s = lanes_f64(&sq);
-        total += if s.is_finite() { s } else { sumsq_f64(blk) };
-    }
-    total
+    x.chunks(BLOCK).map(|blk| {
+        let s = reduce::sq(blk) as f64;
+        if s.is_finite() || count_nonfinite(blk) > 0 { s } else { sumsq_f64(blk) }
+    }).sum()
 }
 
 /// One pass over a gradient tensor.
 pub fn grad_tensor(g: &[f32]) -> GradTensor {
     let mut out = GradTensor::default();
     for blk in g.chunks(BLOCK) {
-        let mut sq = [0.0f32; LANES];
-        let mut mx = [0.0f32; LANES];
-        let mut nf = [0u32; LANES];
-        let mut it = blk.chunks_exact(LANES);
-        for c in &mut it {
-            for j in 0..LANES {
-                let v = c[j];
-                sq[j] += v * v;
-                let a = v.abs();
-                // `if a > m` (not f32::max) vectorises as compare + select; NaN never wins
-                if a > mx[j] {
-                    mx[j] = a;
-                }
-                nf[j] += (!(a < f32::INFINITY)) as u32;
+        let (s, mx) = reduce::sq_max(blk);
+        let mut s = s as f64;
+        if !s.is_finite() {
+            let nonfinite = count_nonfinite(blk);
+            out.nonfinite += nonfinite;
+            if nonfinite == 0 {
+                s = sumsq_f64(blk);
             }
         }
-        for &v in it.remainder() {
-            sq[0] += v * v;
-            let a = v.abs();
-            if a > mx[0] {
-                mx[0] = a;
-            }
-            nf[0] += (!(a < f32::INFINITY)) as u32;
+        out.sumsq += s;
+        if mx > out.maxabs {
+            out.maxabs = mx;
         }
-        let nonfinite: u32 = nf.iter().sum();
-        let s = lanes_f64(&sq);
-        out.sumsq += if s.is_finite() || nonfinite > 0 { s } else { sumsq_f64(blk) };
-        out.maxabs = mx.iter().fold(out.maxabs, |m, &v| if v > m { v } else { m });
-        out.nonfinite += nonfinite;
     }
     out
 }
@@ -139,39 +118,20 @@ pub struct UpdAcc {
 impl UpdAcc {
     /// Adds one block (≤ BLOCK elements) of θ_before and θ_after.
     pub fn add_block(&mut self, before: &[f32], after: &[f32]) {
-        let (mut d2, mut b2, mut a2) = ([0.0f32; LANES], [0.0f32; LANES], [0.0f32; LANES]);
-        let mut nf = [0u32; LANES];
-        let mut bc = before.chunks_exact(LANES);
-        let mut ac = after.chunks_exact(LANES);
-        for (bk, ak) in (&mut bc).zip(&mut ac) {
-            for j in 0..LANES {
-                let (b, a) = (bk[j], ak[j]);
-                let d = a - b;
-                d2[j] += d * d;
-                b2[j] += b * b;
-                a2[j] += a * a;
-                nf[j] += (!(a.abs() < f32::INFINITY)) as u32;
+        let (d, b, a) = reduce::diff3(before, after);
+        let (mut d, mut b, mut a) = (d as f64, b as f64, a as f64);
+        if !(d.is_finite() && b.is_finite() && a.is_finite()) {
+            let nonfinite = count_nonfinite(after);
+            self.nonfinite += nonfinite;
+            if nonfinite == 0 && count_nonfinite(before) == 0 {
+                d = before.iter().zip(after).map(|(&x, &y)| (y as f64 - x as f64).powi(2)).sum();
+                b = sumsq_f64(before);
+                a = sumsq_f64(after);
             }
-        }
-        for (&b, &a) in bc.remainder().iter().zip(ac.remainder()) {
-            let d = a - b;
-            d2[0] += d * d;
-            b2[0] += b * b;
-            a2[0] += a * a;
-            nf[0] += (!(a.abs() < f32::INFINITY)) as u32;
-        }
-        let nonfinite: u32 = nf.iter().sum();
-        let (mut d, mut b, mut a) = (lanes_f64(&d2), lanes_f64(&b2), lanes_f64(&a2));
-        if !(d.is_finite() && b.is_finite() && a.is_finite()) && nonfinite == 0 {
-            // f32 overflow of a square: redo this block in f64
-            d = before.iter().zip(after).map(|(&x, &y)| (y as f64 - x as f64).powi(2)).sum();
-            b = sumsq_f64(before);
-            a = sumsq_f64(after);
         }
         self.delta_sq += d;
         self.before_sq += b;
         self.after_sq += a;
-        self.nonfinite += nonfinite;
     }
 }
 
@@ -189,14 +149,37 @@ pub fn activation_words(slot: &mut [f32], act: Act, z: &[f32], a: &[f32], cols: 
     let mut nonfinite = 0u32;
     let mut saturated = 0u32;
     let relu_family = matches!(act, Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) | Act::Selu);
+    // |z| ≥ NaN is never true: no saturation count for other activations, without a branch
+    let sat_z = if matches!(act, Act::Sigmoid | Act::Tanh) { SATURATION_Z } else { f32::NAN };
+    // Row by row: LANES f32 partial sums (vectorisable, see BLOCK), flushed to f64 per row.
     for (zr, ar) in z.chunks_exact(cols).zip(a.chunks_exact(cols)) {
-        for ((&zi, &ai), s) in zr.iter().zip(ar).zip(seen.iter_mut()) {
-            sa += ai as f64;
-            sa2 += (ai as f64) * (ai as f64);
-            sz += zi.abs() as f64;
-            nonfinite += (!zi.is_finite()) as u32 + (!ai.is_finite()) as u32;
-            *s |= ai > 0.0;
-            saturated += matches!(act, Act::Sigmoid | Act::Tanh) as u32 * (zi.abs() >= SATURATION_Z) as u32;
+        let (mut la, mut la2, mut lz) = ([0.0f32; LANES], [0.0f32; LANES], [0.0f32; LANES]);
+        let (mut lnf, mut lsat) = ([0u32; LANES], [0u32; LANES]);
+        let mut zc = zr.chunks_exact(LANES);
+        let mut ac = ar.chunks_exact(LANES);
+        let mut one = |j: usize, zi: f32, ai: f32| {
+            la[j] += ai;
+            la2[j] += ai * ai;
+            let az = zi.abs();
+            lz[j] += az;
+            lnf[j] += (!zi.is_finite()) as u32 + (!ai.is_finite()) as u32;
+            lsat[j] += (az >= sat_z) as u32;
+        };
+        for (zk, ak) in (&mut zc).zip(&mut ac) {
+            for j in 0..LANES {
+                one(j, zk[j], ak[j]);
+            }
+        }
+        for (&zi, &ai) in zc.remainder().iter().zip(ac.remainder()) {
+            one(0, zi, ai);
+        }
+        sa += lanes_f64(&la);
+        sa2 += lanes_f64(&la2);
+        sz += lanes_f64(&lz);
+        nonfinite += lnf.iter().sum::<u32>();
+        saturated += lsat.iter().sum::<u32>();
+        if relu_family {
+            seen.iter_mut().zip(ar).for_each(|(s, &ai)| *s |= ai > 0.0);
         }
         if act == Act::Softmax {
             let m = ar.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));

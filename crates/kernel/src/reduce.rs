@@ -1,0 +1,165 @@
+//! Reductions over one block of the statistics (≤ `stats::BLOCK` elements), in f32.
+//!
+//! Why a module of its own: a running f32 sum is a chain of dependent adds that LLVM may not
+//! reorder, so it neither vectorises nor overlaps; independent partial sums fix that, but
+//! LLVM's SLP vectoriser turns the portable lane-array form into shuffles on wasm. So the
+//! simd128 build spells the two-accumulator f32x4 loop out with `core::arch::wasm32` (all safe
+//! intrinsics: values, not pointers), and every other target uses the portable lane form.
+//! Both return f32 partial results; callers add them into f64 totals per block.
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use core::arch::wasm32::*;
+
+    #[inline(always)]
+    fn ld(k: &[f32; 8]) -> (v128, v128) {
+        (f32x4(k[0], k[1], k[2], k[3]), f32x4(k[4], k[5], k[6], k[7]))
+    }
+    #[inline(always)]
+    fn hsum(v: v128) -> f32 {
+        (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v))
+            + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v))
+    }
+    /// max that keeps m where |x| is NaN (compare + select)
+    #[inline(always)]
+    fn vmax(m: v128, a: v128) -> v128 {
+        v128_bitselect(a, m, f32x4_gt(a, m))
+    }
+
+    /// (Σx², max |x|)
+    pub fn sq_max(x: &[f32]) -> (f32, f32) {
+        let (c, rest) = x.as_chunks::<8>();
+        let z = f32x4_splat(0.0);
+        let (mut s0, mut s1, mut m0, mut m1) = (z, z, z, z);
+        for k in c {
+            let (a, b) = ld(k);
+            s0 = f32x4_add(s0, f32x4_mul(a, a));
+            s1 = f32x4_add(s1, f32x4_mul(b, b));
+            m0 = vmax(m0, f32x4_abs(a));
+            m1 = vmax(m1, f32x4_abs(b));
+        }
+        let m = vmax(m0, m1);
+        let mut mx = f32x4_extract_lane::<0>(m);
+        for v in [f32x4_extract_lane::<1>(m), f32x4_extract_lane::<2>(m), f32x4_extract_lane::<3>(m)] {
+            if v > mx {
+                mx = v;
+            }
+        }
+        let mut s = hsum(f32x4_add(s0, s1));
+        for &v in rest {
+            s += v * v;
+            if v.abs() > mx {
+                mx = v.abs();
+            }
+        }
+        (s, mx)
+    }
+
+    /// Σx²
+    pub fn sq(x: &[f32]) -> f32 {
+        let (c, rest) = x.as_chunks::<8>();
+        let (mut s0, mut s1) = (f32x4_splat(0.0), f32x4_splat(0.0));
+        for k in c {
+            let (a, b) = ld(k);
+            s0 = f32x4_add(s0, f32x4_mul(a, a));
+            s1 = f32x4_add(s1, f32x4_mul(b, b));
+        }
+        hsum(f32x4_add(s0, s1)) + rest.iter().map(|&v| v * v).sum::<f32>()
+    }
+
+    /// (Σ(a − b)², Σb², Σa²) for equal-length b, a
+    pub fn diff3(b: &[f32], a: &[f32]) -> (f32, f32, f32) {
+        let (bc, brest) = b.as_chunks::<8>();
+        let (ac, arest) = a.as_chunks::<8>();
+        let z = f32x4_splat(0.0);
+        let (mut d0, mut d1, mut b0, mut b1, mut a0, mut a1) = (z, z, z, z, z, z);
+        for (bk, ak) in bc.iter().zip(ac) {
+            let (x0, x1) = ld(bk);
+            let (y0, y1) = ld(ak);
+            let (e0, e1) = (f32x4_sub(y0, x0), f32x4_sub(y1, x1));
+            d0 = f32x4_add(d0, f32x4_mul(e0, e0));
+            d1 = f32x4_add(d1, f32x4_mul(e1, e1));
+            b0 = f32x4_add(b0, f32x4_mul(x0, x0));
+            b1 = f32x4_add(b1, f32x4_mul(x1, x1));
+            a0 = f32x4_add(a0, f32x4_mul(y0, y0));
+            a1 = f32x4_add(a1, f32x4_mul(y1, y1));
+        }
+        let (mut d, mut bs, mut as_) = (hsum(f32x4_add(d0, d1)), hsum(f32x4_add(b0, b1)), hsum(f32x4_add(a0, a1)));
+        for (&x, &y) in brest.iter().zip(arest) {
+            d += (y - x) * (y - x);
+            bs += x * x;
+            as_ += y * y;
+        }
+        (d, bs, as_)
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod imp {
+    const L: usize = 8;
+
+    #[inline(always)]
+    fn total(x: &[f32; L]) -> f32 {
+        x.iter().sum()
+    }
+
+    /// (Σx², max |x|)
+    pub fn sq_max(x: &[f32]) -> (f32, f32) {
+        let (mut s, mut m) = ([0.0f32; L], [0.0f32; L]);
+        let (c, rest) = x.as_chunks::<L>();
+        for k in c {
+            for j in 0..L {
+                s[j] += k[j] * k[j];
+                // `if a > m` rather than f32::max: NaN never wins either way
+                if k[j].abs() > m[j] {
+                    m[j] = k[j].abs();
+                }
+            }
+        }
+        let mut mx = m.iter().fold(0.0f32, |a, &v| if v > a { v } else { a });
+        let mut sum = total(&s);
+        for &v in rest {
+            sum += v * v;
+            if v.abs() > mx {
+                mx = v.abs();
+            }
+        }
+        (sum, mx)
+    }
+
+    /// Σx²
+    pub fn sq(x: &[f32]) -> f32 {
+        let mut s = [0.0f32; L];
+        let (c, rest) = x.as_chunks::<L>();
+        for k in c {
+            for j in 0..L {
+                s[j] += k[j] * k[j];
+            }
+        }
+        total(&s) + rest.iter().map(|&v| v * v).sum::<f32>()
+    }
+
+    /// (Σ(a − b)², Σb², Σa²) for equal-length b, a
+    pub fn diff3(b: &[f32], a: &[f32]) -> (f32, f32, f32) {
+        let (mut d2, mut b2, mut a2) = ([0.0f32; L], [0.0f32; L], [0.0f32; L]);
+        let (bc, brest) = b.as_chunks::<L>();
+        let (ac, arest) = a.as_chunks::<L>();
+        for (bk, ak) in bc.iter().zip(ac) {
+            for j in 0..L {
+                let d = ak[j] - bk[j];
+                d2[j] += d * d;
+                b2[j] += bk[j] * bk[j];
+                a2[j] += ak[j] * ak[j];
+            }
+        }
+        let (mut d, mut bs, mut as_) = (total(&d2), total(&b2), total(&a2));
+        for (&x, &y) in brest.iter().zip(arest) {
+            d += (y - x) * (y - x);
+            bs += x * x;
+            as_ += y * y;
+        }
+        (d, bs, as_)
+    }
+}
+
+pub use imp::{diff3, sq, sq_max};
