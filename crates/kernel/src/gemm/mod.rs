@@ -18,6 +18,7 @@
 //! Results are deterministic: the summation order depends only on (m, n, k) and the block
 //! constants, never on timing or memory addresses.
 
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod scalar;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd;
@@ -378,6 +379,7 @@ unsafe fn copy_short(src: *const f32, dst: *mut f32, len: usize) {
 /// Shared by the kernels: write an MR×NR tile held in `tile` (row-major, row stride NR) to C
 /// for the `rows × cols` part that exists: C ← α·tile + β·C, not reading C when β = 0.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn store_tile_partial(
     tile: &[f32], nr: usize, alpha: f32, beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
 ) {
