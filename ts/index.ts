@@ -14,6 +14,8 @@
 import { createWasmBackend } from './backend/wasm/index.js';
 import { ReferenceBackend } from './reference/backend.js';
 import { registerBackend } from './model/runtime.js';
+import { callbacks as modelCallbacks } from './model/callbacks.js';
+import { reduceLROnPlateau, healthCallback } from './health/index.js';
 
 // The two backends ready() knows by name.
 registerBackend('wasm', (opts) => createWasmBackend(opts));
@@ -34,7 +36,13 @@ export {
   optimizers, Optimizer, OPTIMIZER_DEFAULTS,
   type LearningRateSchedule, type SgdOptions, type RmspropOptions, type AdagradOptions, type AdamOptions, type AdamwOptions,
 } from './model/optimizers.js';
-export { callbacks, type Callback, type Logs, type CallbackModel, type EarlyStoppingOptions } from './model/callbacks.js';
+export { type Callback, type Logs, type CallbackModel, type EarlyStoppingOptions } from './model/callbacks.js';
+// gg.callbacks: the trainer's (earlyStopping, terminateOnNaN, learningRateScheduler, lambda) and the
+// health module's (reduceLROnPlateau, healthCallback) in one namespace, as in tf.callbacks.
+export const callbacks = { ...modelCallbacks, reduceLROnPlateau, healthCallback };
+// gg.health: the gradient-health monitor (importing it registers fit's `health` option).
+export * as health from './health/index.js';
+export { schedules } from './health/index.js';
 export { History, type FitParams } from './model/history.js';
 export { loadModel, modelFromJSON, MODEL_FORMAT, type ModelJSON } from './model/serialize.js';
 export { registerLayer, layerFromConfig } from './model/layers.js';
