@@ -380,17 +380,34 @@ impl Model {
         }
     }
 
+    /// Rows per inference chunk: predict/evaluate run in chunks of max(largest training batch,
+    /// INFER_CHUNK) rows, so evaluating a whole test set at once does not grow the workspace to
+    /// its size (memory stays bounded by training, as docs/abi.md promises for small batches).
+    pub const INFER_CHUNK: usize = 256;
+
+    /// Grows the workspace for inference over `batch` rows; returns the chunk size, 0 if memory
+    /// cannot be had.
+    fn infer_chunk(&mut self, batch: usize) -> usize {
+        let cap = self.ws.batch.max(Self::INFER_CHUNK);
+        let chunk = batch.min(cap);
+        if self.ensure_batch(chunk) { chunk } else { 0 }
+    }
+
     /// Inference forward; writes (batch, out_L) into `out`. False if the workspace cannot grow.
     pub fn predict(&mut self, x: &[f32], batch: usize, out: &mut [f32]) -> bool {
         if batch == 0 {
             return true;
         }
-        if !self.ensure_batch(batch) {
+        let chunk = self.infer_chunk(batch);
+        if chunk == 0 {
             return false;
         }
-        self.forward(x, batch);
-        let (_, al) = self.last_za(batch);
-        out[..al.len()].copy_from_slice(al);
+        let (inp, o) = (self.input_size(), self.output_size());
+        for (xc, oc) in x[..batch * inp].chunks(chunk * inp).zip(out[..batch * o].chunks_mut(chunk * o)) {
+            let rows = xc.len() / inp;
+            self.forward(xc, rows);
+            oc.copy_from_slice(self.last_za(rows).1);
+        }
         true
     }
 
@@ -399,13 +416,26 @@ impl Model {
         if batch == 0 {
             return (0.0, 0);
         }
-        if !self.ensure_batch(batch) {
+        let chunk = self.infer_chunk(batch);
+        if chunk == 0 {
             return (f64::NAN, 0);
         }
-        self.forward(x, batch);
-        let (zl, al) = self.last_za(batch);
-        let loss_in = if self.head.on_z { zl } else { al };
-        let total = loss::loss_and_grad(self.loss, self.head.input, loss_in, y, self.output_size(), None);
-        (total, self.count_correct(y, batch))
+        let (inp, o) = (self.input_size(), self.output_size());
+        let (mut total, mut correct) = (0.0f64, 0u32);
+        let mut r0 = 0;
+        while r0 < batch {
+            let rows = chunk.min(batch - r0);
+            let yc = match y {
+                Targets::Sparse(l) => Targets::Sparse(&l[r0..r0 + rows]),
+                Targets::Dense(t) => Targets::Dense(&t[r0 * o..(r0 + rows) * o]),
+            };
+            self.forward(&x[r0 * inp..(r0 + rows) * inp], rows);
+            let (zl, al) = self.last_za(rows);
+            let loss_in = if self.head.on_z { zl } else { al };
+            total += loss::loss_and_grad(self.loss, self.head.input, loss_in, yc, o, None);
+            correct += self.count_correct(yc, rows);
+            r0 += rows;
+        }
+        (total, correct)
     }
 }

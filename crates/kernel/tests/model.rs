@@ -99,3 +99,37 @@ fn layout_is_contiguous_w_then_b() {
     assert_eq!(m.params_ptr() as usize % 16, 0);
     assert_eq!(m.grads_ptr() as usize % 16, 0);
 }
+
+#[test]
+fn inference_runs_in_chunks_without_growing_past_the_training_batch() {
+    let s = spec(1, false, &[(3, 5, 6, 0.0, true), (5, 4, 7, 0.0, true)]);
+    let mut m = Model::new(&s).unwrap();
+    init_model(&mut m, 8);
+    let n = 2 * Model::INFER_CHUNK + 37; // three chunks, the last one partial
+    let x = rand_vec(n * 3, 1.0, 9);
+    let y = one_hot(&rand_labels(n, 4, 10), 4);
+    let mut out = vec![f32::NAN; n * 4];
+    assert!(m.predict(&x, n, &mut out));
+    assert_eq!(m.workspace_batch(), Model::INFER_CHUNK);
+    let (sum, correct) = m.evaluate(&x, Targets::Dense(&y), n);
+    assert_eq!(m.workspace_batch(), Model::INFER_CHUNK);
+    // row by row gives the same outputs, loss and count (to 1e-6: a GEMM may sum in another
+    // order for a 1-row product than inside a tile)
+    let (mut s1, mut c1) = (0.0f64, 0u32);
+    for r in 0..n {
+        let mut o = [0.0f32; 4];
+        m.predict(&x[r * 3..r * 3 + 3], 1, &mut o);
+        let want: Vec<f64> = out[r * 4..r * 4 + 4].iter().map(|&v| v as f64).collect();
+        assert_close(&format!("row {r}"), &o, &want, 1e-6, 1e-6);
+        let (l, c) = m.evaluate(&x[r * 3..r * 3 + 3], Targets::Dense(&y[r * 4..r * 4 + 4]), 1);
+        s1 += l;
+        c1 += c;
+    }
+    assert!((sum - s1).abs() < 1e-6 * s1.abs(), "{sum} vs {s1}");
+    assert_eq!(correct, c1);
+    // a training batch larger than the chunk makes inference use that size
+    let big = Model::INFER_CHUNK + 10;
+    m.forward_backward(&x[..big * 3], Targets::Dense(&y[..big * 4]), big);
+    m.predict(&x, n, &mut out);
+    assert_eq!(m.workspace_batch(), big);
+}
