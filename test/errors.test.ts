@@ -185,6 +185,16 @@ describe('NonFiniteError', () => {
     await expectTrains(m);
   });
 
+  test('finite inputs that overflow the network: predict and evaluate throw instead of returning NaN', async () => {
+    // The wasm kernel computes in f32 (the reference in f64, where these values do not overflow).
+    const m = model(await gg.createWasmBackend());
+    // 3e38 is finite in f32, but summed over 4 inputs times weights it overflows to ±Infinity,
+    // and Infinity − Infinity in the next layer gives NaN.
+    const x = Float32Array.from(data.x); x.fill(3e38, 0, 4);
+    await expectError(m, () => m.predict(x), gg.NonFiniteError, /^predict: the model's output is (NaN|-?Infinity) for sample 0 although the inputs are finite/);
+    await expectError(m, () => m.evaluate(x, data.y), gg.NonFiniteError, /^evaluate: the loss is (NaN|Infinity) although the inputs are finite/);
+  });
+
   test('terminateOnNaN stops training without throwing', async () => {
     const m = model();
     m.compile({ optimizer: gg.optimizers.sgd({ learningRate: 1e30 }), loss: 'sparseCategoricalCrossentropy' });

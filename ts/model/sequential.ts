@@ -574,6 +574,10 @@ export class Sequential {
     const X = this.inputs(w, 'x', x);
     const Y = this.targets(w, 'y', y, X.rows, 'x');
     const r = this.evaluateRaw(X.data, Y, X.rows, batch);
+    if (!Number.isFinite(r.loss)) {
+      throw new NonFiniteError(`${w}: the loss is ${r.loss} although the inputs are finite; the inputs or the weights are too large ` +
+        `(scale inputs to about [-1, 1]; check the weights with getWeights())`);
+    }
     if (options.verbose) console.log(Object.entries(r).map(([k, v]) => `${k}: ${(v as number).toFixed(4)}`).join(' - '));
     return r;
   }
@@ -590,6 +594,13 @@ export class Sequential {
     for (let s = 0; s < X.rows; s += batch) {
       const bs = Math.min(batch, X.rows - s);
       out.set(c.backendModel.predict(X.data.subarray(s * nIn, (s + bs) * nIn), bs).subarray(0, bs * nOut), s * nOut);
+    }
+    // Finite inputs can still overflow (huge inputs or weights): say so instead of returning NaN.
+    for (let i = 0; i < out.length; i++) {
+      if (out[i] - out[i] !== 0) {
+        throw new NonFiniteError(`${w}: the model's output is ${out[i]} for sample ${Math.floor(i / nOut)} although the inputs are finite; ` +
+          `the inputs or the weights are too large (scale inputs to about [-1, 1]; check the weights with getWeights())`);
+      }
     }
     return out;
   }
