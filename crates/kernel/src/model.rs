@@ -352,14 +352,12 @@ impl Model {
 
         let clip = self.opt.cfg.clip;
         let grads = self.grads.as_mut_slice();
-        if collect {
+        // One pass over the gradients serves both the statistics and norm clipping; the same
+        // function either way, so that collecting statistics never changes the clipped values.
+        if collect || clip.needs_norms() {
             for ((t, gs), sq) in self.tensors.iter().zip(self.grad_sum.iter_mut()).zip(self.sumsq.iter_mut()) {
                 *gs = stats::grad_tensor(&grads[t.clone()]);
                 *sq = gs.sumsq;
-            }
-        } else if clip.needs_norms() {
-            for (t, sq) in self.tensors.iter().zip(self.sumsq.iter_mut()) {
-                *sq = clip::sumsq(&grads[t.clone()]);
             }
         }
         let clipped = clip::apply(clip, grads, &self.tensors, &self.sumsq);
