@@ -301,6 +301,27 @@ describe('each diagnosis fires on a run built to have it', () => {
     expect(m.observeStep(1, first)).toEqual([]);
   });
 
+  it('poor initialization from the real initial weights (checkInitialWeights), before any update', () => {
+    const m = new HealthMonitor({ spec: SEED_SPEC, layerNames: ['a', 'b', 'c'] });
+    // layer 0: N(0,1) (RMS 1 vs Glorot 0.047); layer 1: Glorot-scale; layer 2: zeros
+    const f = m.checkInitialWeights([1, 0.088, 0]);
+    expect(f.map((d) => [d.kind, d.layerNames, d.step])).toEqual([['poor_initialization', ['a'], -1], ['poor_initialization', ['c'], -1]]);
+    // the first-sample weight check then defers to it (a huge first update must not be blamed on init)
+    expect(m.observeStep(0, stats([layer({ wNorm: 1e6, updateRatio: 100 }), layer(), layer()]))).toEqual([]);
+  });
+
+  it('blow-ups fire from the first steps, before the warm-up ends', () => {
+    const m = new HealthMonitor();
+    const fired = feed(m, run(20, 3, (s, ls, g) => {
+      if (s === 0) { g.loss = 2.3; g.globalGradNorm = 1.5; }
+      if (s >= 6) { g.loss = 2e9; g.globalGradNorm = 3e7; }
+    }));
+    expect(fired.map((d) => [d.kind, d.step, d.severity])).toEqual([['exploding_gradients', 6, 'critical'], ['loss_diverging', 6, 'critical']]);
+    const m2 = new HealthMonitor();
+    expect(m2.observeLoss(3, 1.5)).toEqual([]);
+    expect(m2.observeLoss(4, Infinity).map((d) => [d.kind, d.step])).toEqual([['non_finite', 4]]);
+  });
+
   it('loss/activation mismatches at compile time', () => {
     const spec = (act: ActivationName, loss: LossName, fromLogits: boolean, units: number): ModelSpec =>
       ({ layers: [dense(8, 16, 'relu'), dense(16, units, act)], loss, fromLogits });
