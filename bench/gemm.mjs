@@ -158,7 +158,19 @@ if (want('tfjs')) impls.push(await loadTfjs());
 // "% of peak" compares numbers taken under the same machine load: %peak is the median over
 // rounds of (simd GFLOP/s in round r) / (peak GFLOP/s in round r).
 const peak = await peakKernel(12);
-peak.run(1e5);
+// Warm-up: V8 first runs wasm in its baseline compiler (Liftoff) and swaps in optimised
+// (TurboFan) code after a function has run hot, on a background thread; on a busy machine that
+// takes a while. Without this the first shapes measured baseline code.
+for (let i = 0; i < 20; i++) peak.run(1e5);
+for (const impl of impls) {
+  for (const c of ['NN', 'TN', 'NT']) {
+    const h = impl.prepare(c, 64, 64, 64);
+    h.load(new Float32Array(64 * 64).fill(0.5), new Float32Array(64 * 64).fill(0.25));
+    const t0 = now();
+    while (now() - t0 < (quick ? 0.05 : 0.2)) h.run();
+    h.free();
+  }
+}
 const peakIters = Math.round((SAMPLE_S * 45e9) / peak.flopsPerIter); // ~SAMPLE_S at ~45 GFLOP/s
 const peakSample = () => (peak.flopsPerIter * peakIters) / peak.run(peakIters) / 1e9;
 const peakAll = [];
