@@ -123,6 +123,21 @@ describe('fit / evaluate / predict', () => {
     expect(b.accuracy).toBe(a.accuracy);
   });
 
+  test('initialEpoch resumes the epoch count; verbose 1 prints one line per epoch', async () => {
+    const m = classifier();
+    m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const lines: string[] = [];
+    const orig = console.log;
+    console.log = (s: string) => { lines.push(s); };
+    let h;
+    try {
+      h = await m.fit(blobs.x, blobs.y, { epochs: 4, initialEpoch: 2, verbose: 1, validationSplit: 0.25 });
+    } finally { console.log = orig; }
+    expect(h.epoch).toEqual([2, 3]);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^Epoch 3\/4 - [\d.]+s - loss: [\d.]+ - accuracy: [\d.]+ - val_loss: [\d.]+ - val_accuracy: [\d.]+$/);
+  });
+
   test('labels as Int32Array, Uint8Array and number[] train identically', async () => {
     const runs = [];
     for (const y of [blobs.y, Uint8Array.from(blobs.y), Array.from(blobs.y)]) {
