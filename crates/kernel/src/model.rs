@@ -83,7 +83,8 @@ impl Model {
             return None;
         }
         let nl = spec[1] as usize;
-        if nl == 0 || spec.len() != 4 + 6 * nl {
+        // checked: on wasm32 a huge L would wrap 4 + 6·L around to the given length
+        if nl == 0 || nl.checked_mul(6).and_then(|v| v.checked_add(4)) != Some(spec.len()) {
             return None;
         }
         let loss = LossKind::from_code(spec[2])?;

@@ -85,6 +85,7 @@ fn invalid_specs_give_none() {
     let mut v = good.clone(); v[9] = 2; bad.push(v); // use_bias
     let mut v = good.clone(); v[11] = 4; bad.push(v); // in ≠ previous out
     let mut v = good.clone(); v[5] = u32::MAX; v[6] = u32::MAX; bad.push(v); // overflow
+    let mut v = good.clone(); v[1] = u32::MAX; bad.push(v); // 4 + 6·L overflows on 32 bits
     for (i, b) in bad.iter().enumerate() {
         assert!(Model::new(b).is_none(), "bad spec #{i} accepted: {b:?}");
     }
