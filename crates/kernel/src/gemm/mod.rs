@@ -228,6 +228,10 @@ unsafe fn gemm_loop<K: Kernel>(
                 // needs its own A buffer (BUFS is thread-local for that). A fixed partition of
                 // ic over workers keeps the results bit-identical for any thread count, since
                 // each C element is still computed by one kernel call sequence in the same order.
+                // When m ≤ MC (every batch-32 product: one ic block), split LOOP 2 (jr) instead:
+                // its column panels also write disjoint parts of C and share the packed A
+                // block read-only; with b_direct the B edge panel lives in the shared B buffer,
+                // packed before LOOP 3, so it is read-only there too.
                 let mut ic = 0;
                 while ic < m {
                     let mc = mc_max.min(m - ic);
