@@ -96,16 +96,34 @@ pub fn forward_bias(act: Act, z: &mut [f32], a: &mut [f32], bias: &[f32], cols: 
     if cols == 0 {
         return;
     }
-    for (zr, ar) in z.chunks_exact_mut(cols).zip(a.chunks_exact_mut(cols)) {
-        if !bias.is_empty() {
-            zr.iter_mut().zip(bias).for_each(|(zi, &bi)| *zi += bi);
+    // Element-wise activations: one loop per row does z += b and a = f(z) (monomorphised per
+    // activation so each loop vectorises); softmax needs the whole row after the bias.
+    #[inline(always)]
+    fn rows<F: Fn(f32) -> f32>(z: &mut [f32], a: &mut [f32], bias: &[f32], cols: usize, f: F) {
+        for (zr, ar) in z.chunks_exact_mut(cols).zip(a.chunks_exact_mut(cols)) {
+            if bias.is_empty() {
+                ar.iter_mut().zip(zr.iter()).for_each(|(ai, &zi)| *ai = f(zi));
+            } else {
+                for ((zi, ai), &bi) in zr.iter_mut().zip(ar.iter_mut()).zip(bias) {
+                    let v = *zi + bi;
+                    *zi = v;
+                    *ai = f(v);
+                }
+            }
         }
-        match act {
-            Act::Softmax => softmax_row(zr, ar),
-            Act::Linear => ar.copy_from_slice(zr),
-            Act::Relu => ar.iter_mut().zip(zr.iter()).for_each(|(ai, &zi)| *ai = relu(zi)),
-            _ => ar.iter_mut().zip(zr.iter()).for_each(|(ai, &zi)| *ai = apply(act, zi)),
+    }
+    match act {
+        Act::Softmax => {
+            for (zr, ar) in z.chunks_exact_mut(cols).zip(a.chunks_exact_mut(cols)) {
+                if !bias.is_empty() {
+                    zr.iter_mut().zip(bias).for_each(|(zi, &bi)| *zi += bi);
+                }
+                softmax_row(zr, ar);
+            }
         }
+        Act::Linear => rows(z, a, bias, cols, |v| v),
+        Act::Relu => rows(z, a, bias, cols, relu),
+        _ => rows(z, a, bias, cols, |v| apply(act, v)),
     }
 }
 
