@@ -84,8 +84,8 @@ export interface FitOptions {
   yieldEvery?: number;
   /** Collect gradient-health statistics every N steps (0 = never). Default: 1 when a callback has onGradientStats, else 0. */
   statsEvery?: number;
-  /** Options handled by registered fit extensions (e.g. `health`, issue 3). */
-  [extension: string]: unknown;
+  // Options of registered fit extensions (e.g. `health`) are added to this interface by module
+  // augmentation in their own files, so TypeScript still flags misspelt option names.
 }
 const FIT_OPTIONS = [
   'epochs', 'batchSize', 'shuffle', 'validationSplit', 'validationData', 'validationBatchSize', 'callbacks',
@@ -444,7 +444,8 @@ export class Sequential {
     // Extensions (validated by their factories) and callbacks, all before any state changes.
     const plugins: FitPlugin[] = [];
     for (const [name, factory] of fitExtensions) {
-      if (o[name] !== undefined) plugins.push(factory(this, o[name], o));
+      const value = (o as Record<string, unknown>)[name];
+      if (value !== undefined) plugins.push(factory(this, value, o));
     }
     const cbs: Callback[] = [...plugins.flatMap((p) => (p.callback ? [p.callback] : [])), ...userCallbacks];
 
