@@ -77,21 +77,21 @@ export class OutlierDetector {
 /** k-of-n persistence: true once the last `n` observations hold ≥ ceil(fraction·n) positives. */
 class Persistence {
   private readonly hits: boolean[] = [];
-  private readonly steps: number[] = [];
+  private readonly at: Array<[number, number]> = [];
   constructor(private readonly n: number, private readonly fraction: number) {}
-  push(hit: boolean, step: number): boolean {
-    this.hits.push(hit); this.steps.push(step);
-    if (this.hits.length > this.n) { this.hits.shift(); this.steps.shift(); }
+  push(hit: boolean, step: number, epoch: number): boolean {
+    this.hits.push(hit); this.at.push([step, epoch]);
+    if (this.hits.length > this.n) { this.hits.shift(); this.at.shift(); }
     if (this.hits.length < this.n) return false;
     const k = this.hits.reduce((a, h) => a + (h ? 1 : 0), 0);
     return k >= Math.ceil(this.fraction * this.n);
   }
-  /** Step of the first positive in the current window (when the condition "started"). */
-  firstHitStep(): number {
+  /** [step, epoch] of the first positive in the current window (when the condition "started"). */
+  firstHit(): [number, number] {
     const i = this.hits.indexOf(true);
-    return i >= 0 ? this.steps[i]! : -1;
+    return i >= 0 ? this.at[i]! : [-1, -1];
   }
-  clear(): void { this.hits.length = 0; this.steps.length = 0; }
+  clear(): void { this.hits.length = 0; this.at.length = 0; }
 }
 
 export interface HealthMonitorOptions {
@@ -143,7 +143,7 @@ export class HealthMonitor {
   private readonly persist = new Map<string, Persistence>();
   private readonly gradZ: OutlierDetector;
   private readonly lossZ: OutlierDetector;
-  private readonly gradOutliers: Array<{ out: boolean; step: number }> = [];
+  private readonly gradOutliers: Array<{ out: boolean; step: number; epoch: number }> = [];
   private lossEma = NaN;
   private bestEma = Infinity;
   private firstLoss = NaN;
@@ -267,12 +267,12 @@ export class HealthMonitor {
     }
     // 3b. Exploding by the llm.c z-score of the global gradient norm (a sustained level shift).
     if (!Number.isNaN(gradZ)) {
-      this.gradOutliers.push({ out: gradZ > t.zThreshold, step });
+      this.gradOutliers.push({ out: gradZ > t.zThreshold, step, epoch });
       if (this.gradOutliers.length > t.persistWindow) this.gradOutliers.shift();
       const hits = this.gradOutliers.filter((o) => o.out);
       const n = hits.length;
       if (n >= t.zOutliersToFire) {
-        this.fire(out, 'exploding_gradients', 'critical', [], hits[0]!.step, epoch,
+        this.fire(out, 'exploding_gradients', 'critical', [], hits[0]!.step, hits[0]!.epoch,
           { globalGradNorm: stats.globalGradNorm, zScore: gradZ, outliersInWindow: n, window: t.persistWindow, lossZScore: lossZ, confirmedAtStep: step },
           `the global gradient norm jumped to ${fmt(stats.globalGradNorm)} (z-score ${fmt(gradZ)} against the last ${t.zWindow} samples) and ${n} of the last ${this.gradOutliers.length} samples were such outliers: the updates are growing. Without clipping the next steps can overflow to NaN.`,
         );
@@ -503,11 +503,11 @@ export class HealthMonitor {
     const key = `${kind}:${layers.join(',')}:${variant ?? ''}`;
     let p = this.persist.get(key);
     if (!p) { p = new Persistence(this.thresholds.persistWindow, this.thresholds.persistFraction); this.persist.set(key, p); }
-    if (p.push(hit, step)) {
-      const started = p.firstHitStep();
+    if (p.push(hit, step, epoch)) {
+      const [started, startEpoch] = p.firstHit();
       const ev = evidence();
       if (started !== step) ev.confirmedAtStep = step;
-      this.fire(out, kind, severity, layers, started, epoch, ev, explanation());
+      this.fire(out, kind, severity, layers, started, startEpoch, ev, explanation());
     }
   }
 
