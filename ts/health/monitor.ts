@@ -234,7 +234,7 @@ export class HealthMonitor {
 
     // 2b. Blow-up from the very first steps (absurd learning rates explode within a few steps,
     // before any window could fill): the first sample is the reference.
-    if (stats.globalGradNorm > t.explodingGrowth * this.firstGradNorm) {
+    if (this.firstGradNorm > 0 && stats.globalGradNorm > t.explodingGrowth * this.firstGradNorm) {
       this.fire(out, 'exploding_gradients', 'critical', [], step, epoch,
         { globalGradNorm: stats.globalGradNorm, firstGlobalGradNorm: this.firstGradNorm, growth: stats.globalGradNorm / this.firstGradNorm, loss },
         `the global gradient norm reached ${fmt(stats.globalGradNorm)}, ${fmt(stats.globalGradNorm / this.firstGradNorm)} times its value at the first step: the updates are feeding on themselves (learning rate too high for this model, or weights too large), and the next steps can overflow to NaN or kill every ReLU unit.`);
@@ -253,7 +253,8 @@ export class HealthMonitor {
     if (L >= 2) {
       const g0 = stats.layers[0]!.gradWNorm;
       const gL = stats.layers[L - 1]!.gradWNorm;
-      const ratio = gL > 0 ? g0 / gL : g0 > 0 ? Infinity : NaN;
+      // Undefined when the last layer has no gradient (e.g. everything before it is dead).
+      const ratio = gL > 0 ? g0 / gL : NaN;
       const norms = Object.fromEntries(stats.layers.map((ls, l) => [`gradNorm[${l}]`, ls.gradWNorm]));
       // AUTOTRAINER's rule, plus (ours) the ratio alone while the loss is stuck: a 7-layer sigmoid
       // stack on MNIST measured ratio 6e-4 with ‖dW_0‖ = 4e-4 (above AUTOTRAINER's 1e-4) and 10 % accuracy.
