@@ -55,6 +55,38 @@ mod imp {
         (s, mx)
     }
 
+    /// (Σx, Σx²)
+    pub fn sum_sq(x: &[f32]) -> (f32, f32) {
+        let (c, rest) = x.as_chunks::<8>();
+        let z = f32x4_splat(0.0);
+        let (mut s0, mut s1, mut q0, mut q1) = (z, z, z, z);
+        for k in c {
+            let (a, b) = ld(k);
+            s0 = f32x4_add(s0, a);
+            s1 = f32x4_add(s1, b);
+            q0 = f32x4_add(q0, f32x4_mul(a, a));
+            q1 = f32x4_add(q1, f32x4_mul(b, b));
+        }
+        let (mut s, mut q) = (hsum(f32x4_add(s0, s1)), hsum(f32x4_add(q0, q1)));
+        for &v in rest {
+            s += v;
+            q += v * v;
+        }
+        (s, q)
+    }
+
+    /// Σ|x|
+    pub fn abs_sum(x: &[f32]) -> f32 {
+        let (c, rest) = x.as_chunks::<8>();
+        let (mut s0, mut s1) = (f32x4_splat(0.0), f32x4_splat(0.0));
+        for k in c {
+            let (a, b) = ld(k);
+            s0 = f32x4_add(s0, f32x4_abs(a));
+            s1 = f32x4_add(s1, f32x4_abs(b));
+        }
+        hsum(f32x4_add(s0, s1)) + rest.iter().map(|v| v.abs()).sum::<f32>()
+    }
+
     /// Σx²
     pub fn sq(x: &[f32]) -> f32 {
         let (c, rest) = x.as_chunks::<8>();
@@ -127,6 +159,36 @@ mod imp {
         (sum, mx)
     }
 
+    /// (Σx, Σx²)
+    pub fn sum_sq(x: &[f32]) -> (f32, f32) {
+        let (mut s, mut q) = ([0.0f32; L], [0.0f32; L]);
+        let (c, rest) = x.as_chunks::<L>();
+        for k in c {
+            for j in 0..L {
+                s[j] += k[j];
+                q[j] += k[j] * k[j];
+            }
+        }
+        let (mut s, mut q) = (total(&s), total(&q));
+        for &v in rest {
+            s += v;
+            q += v * v;
+        }
+        (s, q)
+    }
+
+    /// Σ|x|
+    pub fn abs_sum(x: &[f32]) -> f32 {
+        let mut s = [0.0f32; L];
+        let (c, rest) = x.as_chunks::<L>();
+        for k in c {
+            for j in 0..L {
+                s[j] += k[j].abs();
+            }
+        }
+        total(&s) + rest.iter().map(|v| v.abs()).sum::<f32>()
+    }
+
     /// Σx²
     pub fn sq(x: &[f32]) -> f32 {
         let mut s = [0.0f32; L];
@@ -162,4 +224,4 @@ mod imp {
     }
 }
 
-pub use imp::{diff3, sq, sq_max};
+pub use imp::{abs_sum, diff3, sq, sq_max, sum_sq};

@@ -60,14 +60,6 @@ pub struct GradTensor {
 /// block is summed again in f64, so norms stay finite for finite inputs.
 pub const BLOCK: usize = 256;
 
-/// Partial sums per row in the activation words (portable lane form; these passes are small).
-const LANES: usize = 8;
-
-#[inline(always)]
-fn lanes_f64(x: &[f32; LANES]) -> f64 {
-    x.iter().map(|&v| v as f64).sum()
-}
-
 fn sumsq_f64(x: &[f32]) -> f64 {
     x.iter().map(|&v| (v as f64) * (v as f64)).sum()
 }
@@ -143,59 +135,51 @@ pub fn activation_words(slot: &mut [f32], act: Act, z: &[f32], a: &[f32], cols: 
         return;
     }
     let rows = n / cols;
-    let seen = &mut seen[..cols];
-    seen.fill(false);
+    // Σa, Σa², Σ|z| by blocks (crate::reduce). They are finite unless an entry is non-finite
+    // (or an f32 block sum overflowed): only then count the non-finite entries, and re-sum a
+    // block without any in f64.
     let (mut sa, mut sa2, mut sz) = (0.0f64, 0.0f64, 0.0f64);
     let mut nonfinite = 0u32;
-    let mut saturated = 0u32;
-    let relu_family = matches!(act, Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) | Act::Selu);
-    // |z| ≥ NaN is never true: no saturation count for other activations, without a branch
-    let sat_z = if matches!(act, Act::Sigmoid | Act::Tanh) { SATURATION_Z } else { f32::NAN };
-    // Row by row: LANES f32 partial sums (vectorisable, see BLOCK), flushed to f64 per row.
-    for (zr, ar) in z.chunks_exact(cols).zip(a.chunks_exact(cols)) {
-        let (mut la, mut la2, mut lz) = ([0.0f32; LANES], [0.0f32; LANES], [0.0f32; LANES]);
-        let (mut lnf, mut lsat) = ([0u32; LANES], [0u32; LANES]);
-        let mut zc = zr.chunks_exact(LANES);
-        let mut ac = ar.chunks_exact(LANES);
-        let mut one = |j: usize, zi: f32, ai: f32| {
-            la[j] += ai;
-            la2[j] += ai * ai;
-            let az = zi.abs();
-            lz[j] += az;
-            lnf[j] += (!zi.is_finite()) as u32 + (!ai.is_finite()) as u32;
-            lsat[j] += (az >= sat_z) as u32;
-        };
-        for (zk, ak) in (&mut zc).zip(&mut ac) {
-            for j in 0..LANES {
-                one(j, zk[j], ak[j]);
+    for (zb, ab) in z.chunks(BLOCK).zip(a.chunks(BLOCK)) {
+        let (s, q) = reduce::sum_sq(ab);
+        let (mut s, mut q, mut t) = (s as f64, q as f64, reduce::abs_sum(zb) as f64);
+        if !(s.is_finite() && q.is_finite() && t.is_finite()) {
+            let bad = count_nonfinite(zb) + count_nonfinite(ab);
+            nonfinite += bad;
+            if bad == 0 {
+                s = ab.iter().map(|&v| v as f64).sum();
+                q = sumsq_f64(ab);
+                t = zb.iter().map(|&v| v.abs() as f64).sum();
             }
         }
-        for (&zi, &ai) in zc.remainder().iter().zip(ac.remainder()) {
-            one(0, zi, ai);
-        }
-        sa += lanes_f64(&la);
-        sa2 += lanes_f64(&la2);
-        sz += lanes_f64(&lz);
-        nonfinite += lnf.iter().sum::<u32>();
-        saturated += lsat.iter().sum::<u32>();
-        if relu_family {
-            seen.iter_mut().zip(ar).for_each(|(s, &ai)| *s |= ai > 0.0);
-        }
-        if act == Act::Softmax {
-            let m = ar.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-            saturated += (m >= SATURATION_SOFTMAX) as u32;
-        }
+        sa += s;
+        sa2 += q;
+        sz += t;
     }
     let nf = n as f64;
     let mean = sa / nf;
-    slot[w::DEAD_FRACTION] = if relu_family {
-        seen.iter().filter(|&&s| !s).count() as f32 / cols as f32
-    } else {
-        0.0
+    slot[w::DEAD_FRACTION] = match act {
+        Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) | Act::Selu => {
+            let seen = &mut seen[..cols];
+            seen.fill(false);
+            for ar in a.chunks_exact(cols) {
+                seen.iter_mut().zip(ar).for_each(|(s, &ai)| *s |= ai > 0.0);
+            }
+            seen.iter().filter(|&&s| !s).count() as f32 / cols as f32
+        }
+        _ => 0.0,
     };
     slot[w::SATURATED_FRACTION] = match act {
-        Act::Sigmoid | Act::Tanh => (saturated as f64 / nf) as f32,
-        Act::Softmax => (saturated as f64 / rows as f64) as f32,
+        Act::Sigmoid | Act::Tanh => {
+            let c: u32 = z.iter().map(|v| (v.abs() >= SATURATION_Z) as u32).sum();
+            (c as f64 / nf) as f32
+        }
+        Act::Softmax => {
+            let c: u32 = a.chunks_exact(cols)
+                .map(|r| (r.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) >= SATURATION_SOFTMAX) as u32)
+                .sum();
+            (c as f64 / rows as f64) as f32
+        }
         _ => 0.0,
     };
     slot[w::ACT_MEAN] = mean as f32;
