@@ -10,7 +10,8 @@ use crate::buf::{try_zeroed, AlignedBuf};
 use crate::clip;
 use crate::dense;
 use crate::loss::{self, Input, LossKind, Targets};
-use crate::optim::{OptConfig, Optimizer};
+use crate::clip::Clip;
+use crate::optim::{OptConfig, Optimizer, StatsAcc};
 use crate::stats::{self, GradTensor, UpdAcc, GLOBAL_WORDS, LAYER_WORDS};
 use core::ops::Range;
 
@@ -355,15 +356,21 @@ impl Model {
         let grads = self.grads.as_mut_slice();
         // One pass over the gradients serves both the statistics and norm clipping; the same
         // function either way, so that collecting statistics never changes the clipped values.
-        if collect || clip.needs_norms() {
+        // Without clipping, the optimizer's loop summarises the gradients instead (fused).
+        let fuse_grad = collect && clip == Clip::Off;
+        if (collect && !fuse_grad) || clip.needs_norms() {
             for ((t, gs), sq) in self.tensors.iter().zip(self.grad_sum.iter_mut()).zip(self.sumsq.iter_mut()) {
                 *gs = stats::grad_tensor(&grads[t.clone()]);
                 *sq = gs.sumsq;
             }
         }
         let clipped = clip::apply(clip, grads, &self.tensors, &self.sumsq);
+        let acc = collect.then(|| StatsAcc {
+            upd: &mut self.upd[..],
+            grad: if fuse_grad { Some(&mut self.grad_sum[..]) } else { None },
+        });
         self.opt.update(self.params.as_mut_slice(), self.grads.as_slice(), self.state.as_mut_slice(),
-            &self.tensors, if collect { Some(&mut self.upd[..]) } else { None });
+            &self.tensors, acc);
         if collect {
             stats::finish(self.stats.as_mut_slice(), &self.grad_sum, &self.upd, loss, clipped);
         }

@@ -28,7 +28,15 @@
 //! Optimizer state lives in one flat region of 2 × param_count floats: slot m = [0, n),
 //! slot v = [n, 2n), in the parameter layout.
 use crate::clip::Clip;
-use crate::stats::{UpdAcc, BLOCK};
+use crate::stats::{GradTensor, UpdAcc, BLOCK};
+
+/// Statistics the update loop fills when collection is on: one `UpdAcc` per tensor and, when
+/// the gradients reach the update unclipped, their per-tensor summaries too (saving the
+/// separate pass over the gradients).
+pub struct StatsAcc<'a> {
+    pub upd: &'a mut [UpdAcc],
+    pub grad: Option<&'a mut [GradTensor]>,
+}
 use core::ops::Range;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -149,9 +157,10 @@ impl Optimizer {
 
     /// One update of `params` from `grads` (already clipped). `state` is 2 × params.len().
     /// With `acc`, the loop runs tensor by tensor (`tensors`, one accumulator each) and records
-    /// Δθ and ‖θ‖ for the statistics; without, it is one flat loop over the whole region.
+    /// Δθ and ‖θ‖ (and the gradients' summaries if asked) for the statistics; without, it is one
+    /// flat loop over the whole region.
     pub fn update(&mut self, params: &mut [f32], grads: &[f32], state: &mut [f32],
-                  tensors: &[Range<usize>], acc: Option<&mut [UpdAcc]>) {
+                  tensors: &[Range<usize>], acc: Option<StatsAcc>) {
         let n = params.len();
         let (m, v) = state.split_at_mut(n);
         let c = self.cfg;
@@ -204,7 +213,7 @@ impl Optimizer {
 #[inline(always)]
 fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32>(
     p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
-    acc: Option<&mut [UpdAcc]>, wd: f32, step: F,
+    acc: Option<StatsAcc>, wd: f32, step: F,
 ) {
     match acc {
         None => {
@@ -214,15 +223,21 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32>(
                 flat(p, g, m, v, |p, g, m, v| step(p - p * wd, g, m, v));
             }
         }
-        Some(acc) => {
+        Some(StatsAcc { upd: acc, mut grad }) => {
             // Block by block: keep θ_before in a 1 KiB stack buffer, run the same vectorised
             // loop as above on the block, then reduce (θ_before, θ_after) while both are in L1.
             let mut before = [0.0f32; BLOCK];
-            for (r, a) in tensors.iter().zip(acc.iter_mut()) {
+            for (t, (r, a)) in tensors.iter().zip(acc.iter_mut()).enumerate() {
                 *a = UpdAcc::default();
+                if let Some(gs) = grad.as_deref_mut() {
+                    gs[t] = GradTensor::default();
+                }
                 let blocks = p[r.clone()].chunks_mut(BLOCK).zip(g[r.clone()].chunks(BLOCK))
                     .zip(m[r.clone()].chunks_mut(BLOCK)).zip(v[r.clone()].chunks_mut(BLOCK));
                 for (((pb, gb), mb), vb) in blocks {
+                    if let Some(gs) = grad.as_deref_mut() {
+                        gs[t].add_block(gb); // the gradient block is in L1 for the update anyway
+                    }
                     let b = &mut before[..pb.len()];
                     b.copy_from_slice(pb);
                     if wd == 0.0 {

@@ -79,22 +79,28 @@ pub fn sumsq(x: &[f32]) -> f64 {
 /// One pass over a gradient tensor.
 pub fn grad_tensor(g: &[f32]) -> GradTensor {
     let mut out = GradTensor::default();
-    for blk in g.chunks(BLOCK) {
+    g.chunks(BLOCK).for_each(|blk| out.add_block(blk));
+    out
+}
+
+impl GradTensor {
+    /// Adds one block (≤ BLOCK elements; blocks start at multiples of BLOCK in the tensor so that
+    /// every caller sums in the same order).
+    pub fn add_block(&mut self, blk: &[f32]) {
         let (s, mx) = reduce::sq_max(blk);
         let mut s = s as f64;
         if !s.is_finite() {
             let nonfinite = count_nonfinite(blk);
-            out.nonfinite += nonfinite;
+            self.nonfinite += nonfinite;
             if nonfinite == 0 {
                 s = sumsq_f64(blk);
             }
         }
-        out.sumsq += s;
-        if mx > out.maxabs {
-            out.maxabs = mx;
+        self.sumsq += s;
+        if mx > self.maxabs {
+            self.maxabs = mx;
         }
     }
-    out
 }
 
 /// Per-tensor accumulators filled by the optimizer's loop: Σ(Δθ)², Σθ_before², Σθ_after²,

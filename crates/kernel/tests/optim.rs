@@ -7,8 +7,8 @@
 #![allow(clippy::too_many_arguments, clippy::single_range_in_vec_init)]
 mod common;
 use common::*;
-use gradguard_kernel::optim::{OptConfig, Optimizer, ERR_CLIP, ERR_KIND, ERR_LEN, ERR_WORD};
-use gradguard_kernel::stats::UpdAcc;
+use gradguard_kernel::optim::{OptConfig, Optimizer, StatsAcc, ERR_CLIP, ERR_KIND, ERR_LEN, ERR_WORD};
+use gradguard_kernel::stats::{grad_tensor, GradTensor, UpdAcc};
 
 const N: usize = 7;
 
@@ -153,11 +153,15 @@ fn statistics_path_updates_exactly_like_the_flat_loop() {
         oa.reset(&mut sa);
         ob.reset(&mut sb);
         let mut acc = [UpdAcc::default(); 3];
+        let mut gacc = [GradTensor::default(); 3];
         for s in 0..4 {
             let g = rand_vec(n, 1.0, 50 + s);
             let before = b.clone();
             oa.update(&mut a, &g, &mut sa, &tensors, None);
-            ob.update(&mut b, &g, &mut sb, &tensors, Some(&mut acc));
+            ob.update(&mut b, &g, &mut sb, &tensors, Some(StatsAcc { upd: &mut acc, grad: Some(&mut gacc) }));
+            for (t, r) in tensors.iter().enumerate() {
+                assert_eq!(gacc[t], grad_tensor(&g[r.clone()]), "fused gradient summary, tensor {t}");
+            }
             assert_eq!(a, b, "kind {kind} step {s}");
             assert_eq!(sa, sb);
             // the accumulators describe the update of each tensor

@@ -207,3 +207,32 @@ fn collecting_statistics_does_not_change_training() {
         }
     }
 }
+
+#[test]
+fn fused_and_separate_gradient_summaries_agree() {
+    // Without clipping the optimizer's loop summarises the gradients; with clipnorm a separate
+    // pass does (before clipping). Both must equal grad_tensor over the unclipped gradients.
+    use gradguard_kernel::stats::grad_tensor;
+    let s = spec(3, false, &[(300, 9, 6, 0.0, true), (9, 2, 0, 0.0, true)]); // W₀ spans 11 blocks
+    let x = rand_vec(3 * 300, 1.0, 1);
+    let y = rand_vec(3 * 2, 1.0, 2);
+    for clipnorm in [0.0f32, 1e6] {
+        let mut m = Model::new(&s).unwrap();
+        init_model(&mut m, 3);
+        m.forward_backward(&x, Targets::Dense(&y), 3);
+        let g0 = m.grads().to_vec();
+        m.set_optimizer(0, &[0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, clipnorm, 0.0]).unwrap();
+        m.set_stats(true);
+        m.train_step(&x, Targets::Dense(&y), 3);
+        let st = m.stats();
+        for (l, &[wo, wl, bo, bl]) in m.layout().iter().enumerate() {
+            let gw = grad_tensor(&g0[wo as usize..(wo + wl) as usize]);
+            let gb = grad_tensor(&g0[bo as usize..(bo + bl) as usize]);
+            let slot = &st[l * LAYER_WORDS..];
+            assert_eq!(slot[w::GRAD_W_NORM], gw.sumsq.sqrt() as f32, "clipnorm {clipnorm} layer {l}");
+            assert_eq!(slot[w::GRAD_W_MAXABS], gw.maxabs);
+            assert_eq!(slot[w::GRAD_B_NORM], gb.sumsq.sqrt() as f32);
+            assert_eq!(slot[w::GRAD_B_MAXABS], gb.maxabs);
+        }
+    }
+}
