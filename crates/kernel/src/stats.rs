@@ -1,9 +1,10 @@
 //! The gradient-health statistics block (docs/abi.md, "Gradient-health statistics"):
 //! 16 f32 words per layer, then 8 global words. Computed inside a training step only when
 //! collection is on, from values the step already has at hand: the activation words from the
-//! workspace right after the forward pass (still in cache), the gradient words in the one pass
-//! that clipping needs anyway, and the weight/update words inside the optimizer's loop
-//! (`UpdAcc`).
+//! workspace right after the forward pass (still in cache), and the gradient and weight/update
+//! words inside the optimizer's loop, block by block while each block is in L1 (`UpdAcc`,
+//! `GradTensor::add_block`); with norm clipping on, the gradient words come instead from the
+//! pass clipping needs anyway (they must be pre-clip).
 
 use crate::activations::Act;
 use crate::reduce;
@@ -195,8 +196,7 @@ pub fn activation_words(slot: &mut [f32], act: Act, z: &[f32], a: &[f32], cols: 
 }
 
 /// Gradient and weight words of every layer and the global words. `grad` and `upd` hold two
-/// entries per layer (W then b; an absent bias has zeros). `sq_total` is the pre-clip global
-/// Σg².
+/// entries per layer (W then b; an absent bias has zeros); `grad` is pre-clip.
 pub fn finish(block: &mut [f32], grad: &[GradTensor], upd: &[UpdAcc], loss: f32, clipped: bool) {
     let layers = grad.len() / 2;
     let (mut gsq, mut dsq, mut psq) = (0.0f64, 0.0f64, 0.0f64);
