@@ -4,6 +4,7 @@
 // fails on a broken model or data path but not on small numeric differences between builds.
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureFreshDist, ROOT } from './browser/dist';
@@ -53,6 +54,22 @@ describe('gradguard train mnist', () => {
     expect(r.stdout).toMatch(/^time: \d+\.\d\d s training \(\d+\.\d\d s per epoch: \d+\.\d\d\), \d+\.\d\d s total$/m);
   });
 
+  it('runs the health monitor by default and writes the HTML report on --report', async () => {
+    const report = join(tmpdir(), `gradguard-cli-report-${process.pid}.html`);
+    const r = await gradguard('train', 'mnist', '--epochs', '1', '--limit', '2000', '--report', report);
+    expect(r.code).toBe(0);
+    // 2000 samples / batch 32 = 63 steps; statistics at steps 0, 16, 32, 48 → 4 samples.
+    expect(r.stdout).toMatch(/^health: no problems found \(4 samples of per-layer gradient statistics, every 16 steps\)$/m);
+    expect(r.stdout).toContain(`health report written to ${report}`);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain('uPlot');
+    rmSync(report);
+    const off = await gradguard('train', 'mnist', '--epochs', '1', '--limit', '600', '--health', 'off');
+    expect(off.code).toBe(0);
+    expect(off.stdout).not.toMatch(/^health:/m);
+  });
+
   it('is reproducible from --seed, and --quiet prints only the results', async () => {
     const args = ['train', 'mnist', '--epochs', '2', '--limit', '600', '--batch-size', '50', '--seed', '7', '--quiet'];
     const [a, b] = [await gradguard(...args), await gradguard(...args)];
@@ -91,6 +108,9 @@ describe('usage errors exit with code 2 and say what is wrong', () => {
     [['train', 'cifar10'], "value 'cifar10' is invalid for argument 'dataset'. Allowed choices are mnist."],
     [['train'], "missing required argument 'dataset'"],
     [['fly'], "unknown command 'fly'"],
+    [['train', 'mnist', '--health', 'maybe'], 'Allowed choices are observe, warn, repair, off.'],
+    [['train', 'mnist', '--health', 'off', '--report', 'r.html'], "'--report' needs the health monitor"],
+    [['train', 'mnist', '--health-every', '0'], "option '--health-every <n>' argument '0' is invalid"],
   ])('%j', async (args, message) => {
     const r = await gradguard(...args);
     expect(r.code).toBe(2);

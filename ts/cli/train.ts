@@ -1,11 +1,14 @@
 // `gradguard train mnist`: the seed example of the project, as a command.
 // Dense 784→128 relu → Dense 128→128 relu → Dense 128→10 softmax, Adam 1e-3, sparse categorical
 // cross-entropy, batch 32, 5 epochs (Keras's MNIST example), every number overridable.
+// The gradient-health monitor runs by default (policy 'warn', statistics every 16 steps) and its
+// verdict is printed at the end; --report writes the HTML health report.
 import { Argument, Command, Option } from 'commander';
 import * as gg from '../index.js';
 import { OPTIMIZERS, type OptimizerName } from '../backend/types.js';
 import { EpochProgress, formatEpoch } from './progress.js';
 import { integerIn, positiveNumber } from './options.js';
+import { formatDiagnosis, writeHealthReport, type HealthPolicy } from '../health/index.js';
 
 export const MNIST_TRAIN_SIZE = 60_000;
 
@@ -19,6 +22,11 @@ export interface TrainOptions {
   variant: 'auto' | 'simd' | 'scalar';
   limit?: number;
   quiet: boolean;
+  /** Gradient-health policy, or 'off'. */
+  health: HealthPolicy | 'off';
+  healthEvery: number;
+  /** Path of an HTML health report to write. */
+  report?: string;
 }
 
 /** What a run printed and measured (returned for tests and for callers embedding the CLI). */
@@ -29,6 +37,8 @@ export interface TrainResult {
   epochSeconds: number[];
   trainSeconds: number;
   totalSeconds: number;
+  /** Diagnosis kinds the health monitor raised (empty when healthy or when health is off). */
+  diagnoses: string[];
 }
 
 /** Lines go to `out`; the bar (a TTY-only display) to stderr. */
@@ -63,10 +73,13 @@ export async function runTrainMnist(o: TrainOptions, out: Output = { log: (l) =>
     const epochSeconds: number[] = [];
     let seen = 0;
     const tTrain = performance.now();
-    await model.fit({ data: train.x, shape: train.shape }, train.y, {
+    const history = await model.fit({ data: train.x, shape: train.shape }, train.y, {
       epochs: o.epochs,
       batchSize: o.batchSize,
       shuffle: true,
+      // 'observe' here: the CLI prints the verdict itself, after the epoch lines, instead of
+      // warnings interleaved with the progress bar.
+      ...(o.health === 'off' ? {} : { health: { policy: o.health === 'warn' ? 'observe' : o.health, every: o.healthEvery } }),
       callbacks: {
         onEpochBegin: (epoch) => { seen = 0; progress.start(epoch); },
         onBatchEnd: (_b, logs) => { seen += logs.size; progress.update(seen, logs.loss, logs.accuracy); },
@@ -86,7 +99,24 @@ export async function runTrainMnist(o: TrainOptions, out: Output = { log: (l) =>
     out.log(`test accuracy: ${(100 * r.accuracy!).toFixed(2)}% (loss ${r.loss.toFixed(4)}, ${test.count} samples)`);
     out.log(`time: ${trainSeconds.toFixed(2)} s training (${mean.toFixed(2)} s per epoch: `
       + `${epochSeconds.map((s) => s.toFixed(2)).join(', ')}), ${totalSeconds.toFixed(2)} s total`);
-    return { backend: backend.name, testAccuracy: r.accuracy!, testLoss: r.loss, epochSeconds, trainSeconds, totalSeconds };
+    const health = history.health;
+    if (health) {
+      if (health.diagnoses.length === 0) {
+        if (!o.quiet) out.log(`health: no problems found (${health.samples.length} samples of per-layer gradient statistics, every ${health.every} steps)`);
+      } else {
+        out.log(`health: ${health.diagnoses.length} problem${health.diagnoses.length === 1 ? '' : 's'} found:`);
+        for (const d of health.diagnoses) out.log(formatDiagnosis(d));
+      }
+      for (const a of health.actions) out.log(`health: ${a.kind} at step ${a.step}: ${a.note}`);
+      if (o.report) {
+        await writeHealthReport(o.report, health, { history, title: 'gradguard train mnist' });
+        out.log(`health report written to ${o.report}`);
+      }
+    }
+    return {
+      backend: backend.name, testAccuracy: r.accuracy!, testLoss: r.loss, epochSeconds, trainSeconds, totalSeconds,
+      diagnoses: health ? health.diagnoses.map((d) => d.kind) : [],
+    };
   } finally {
     model.dispose();
   }
@@ -107,12 +137,18 @@ export function addTrainCommand(program: Command): void {
     .addOption(new Option('--variant <v>', 'wasm build: auto picks simd when the engine supports it').choices(['auto', 'simd', 'scalar']).default('auto'))
     .addOption(new Option('--limit <n>', 'train on the first n training samples only (quick runs)').argParser(integerIn(1, MNIST_TRAIN_SIZE)))
     .addOption(new Option('--quiet', 'print only the test accuracy and the time').default(false))
+    .addOption(new Option('--health <policy>', 'gradient-health monitor: observe, warn (print problems), repair (also fix them) or off').choices(['observe', 'warn', 'repair', 'off']).default('warn'))
+    .addOption(new Option('--health-every <n>', 'collect per-layer gradient statistics every n steps').argParser(integerIn(1, 1_000_000)).default(16))
+    .addOption(new Option('--report <file>', 'write an HTML gradient-health report to this file'))
     .action(async (_dataset: string, opts: TrainOptions, cmd: Command) => {
       if (opts.backend === 'reference' && opts.variant !== 'auto') {
         cmd.error(`error: option '--variant ${opts.variant}' applies to --backend wasm only`, { exitCode: 2, code: 'gradguard.usage' });
       }
       if (opts.limit !== undefined && opts.batchSize > opts.limit) {
         cmd.error(`error: option '--batch-size ${opts.batchSize}' is larger than '--limit ${opts.limit}'`, { exitCode: 2, code: 'gradguard.usage' });
+      }
+      if (opts.report !== undefined && opts.health === 'off') {
+        cmd.error("error: option '--report' needs the health monitor (not '--health off')", { exitCode: 2, code: 'gradguard.usage' });
       }
       await runTrainMnist(opts);
     });
