@@ -24,7 +24,7 @@ for v in "${variants[@]}"; do
       # Workers set their own __stack_pointer and TLS block, hence those exports.
       flags="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals"
       for a in --shared-memory --import-memory --initial-memory=4194304 --max-memory=2147483648 \
-               --export=__stack_pointer --export=__wasm_init_tls --export=__tls_size --export=__tls_align; do
+               --export-memory --export=__stack_pointer --export=__wasm_init_tls --export=__tls_size --export=__tls_align; do
         flags="$flags -C link-arg=$a"
       done
       features="--features threads" ;;

@@ -238,3 +238,46 @@ pub unsafe extern "C" fn gg_model_set_stats(h: *mut Model, on: u32) {
 pub unsafe extern "C" fn gg_model_stats(h: *mut Model) -> *const f32 {
     model(h).map_or(core::ptr::null(), |m| m.stats_ptr())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Threads (docs/abi.md, "Threads"; build variant `simd-threads`, cargo feature `threads`).
+// The pool's threads are made by the host (wasm32-unknown-unknown cannot spawn): the kernel
+// imports `gg.gg_spawn_worker(builder)`, which must start a worker that instantiates this module
+// on the same shared memory, sets its stack pointer and TLS block and calls
+// `gg_worker_run(builder)`. See crates/kernel/src/pool.rs and ts/backend/wasm/threads/.
+// ---------------------------------------------------------------------------------------------
+
+/// Threads the kernel's parallel passes use: the pool size in the threaded build once
+/// `gg_pool_init` succeeded, else 1 (every other build).
+#[no_mangle]
+pub extern "C" fn gg_threads() -> u32 { crate::pool::threads() as u32 }
+
+#[cfg(feature = "threads")]
+#[link(wasm_import_module = "gg")]
+extern "C" {
+    /// Host: start a worker that will call `gg_worker_run(builder)`; 1 if it will, 0 if not.
+    fn gg_spawn_worker(builder: u32) -> i32;
+}
+
+#[cfg(feature = "threads")]
+fn spawn_via_host(tb: *mut rayon::ThreadBuilder) -> bool {
+    // SAFETY: the import only records the number; the builder is reclaimed by gg_worker_run.
+    unsafe { gg_spawn_worker(tb as usize as u32) == 1 }
+}
+
+/// Builds the pool with `threads` workers (1..=64); 1 on success, 0 if it exists already,
+/// `threads` is out of range, or the host could not start a worker.
+#[cfg(feature = "threads")]
+#[no_mangle]
+pub extern "C" fn gg_pool_init(threads: u32) -> i32 {
+    if threads == 0 || threads > 64 { return 0; }
+    crate::pool::init(threads as usize, spawn_via_host) as i32
+}
+
+/// Runs one pool worker's loop on the calling (worker) thread; returns when the pool ends.
+/// `builder` is the number the kernel passed to `gg_spawn_worker`, used exactly once.
+#[cfg(feature = "threads")]
+#[no_mangle]
+pub unsafe extern "C" fn gg_worker_run(builder: u32) {
+    crate::pool::worker_run(builder as usize as *mut rayon::ThreadBuilder);
+}

@@ -10,6 +10,7 @@ pub mod init;
 pub mod loss;
 pub mod model;
 pub mod optim;
+pub mod pool;
 pub mod reduce;
 pub mod rng;
 pub mod stats;

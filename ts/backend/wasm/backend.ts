@@ -44,6 +44,9 @@ export function encodeSpec(spec: ModelSpec): Uint32Array {
   return words;
 }
 
+/** Kernels of disposed simd-threads backends: their pool has no workers any more. */
+const shutDownKernels = new WeakSet<Kernel>();
+
 /** A growable buffer in wasm memory: (ptr, capacity in bytes). */
 class WasmBuffer {
   ptr = 0;
@@ -118,6 +121,10 @@ export class WasmModel implements BackendModel {
 
   private live(): number {
     if (this.handle === 0) throw new DisposedError('gradguard: this wasm model was used after dispose(); create a new one.');
+    // A threaded kernel whose workers were ended would wait for them forever.
+    if (shutDownKernels.has(this.kernel)) {
+      throw new DisposedError('gradguard: this model\'s simd-threads backend was disposed (its worker threads are ended); load a new backend.');
+    }
     return this.handle;
   }
 
@@ -281,15 +288,36 @@ function describeSpec(spec: ModelSpec): string {
 
 /** The Backend interface over one kernel instance (one wasm memory). */
 export class WasmBackend implements Backend {
-  /** 'wasm-simd' or 'wasm-scalar' (later 'wasm-simd-threads', 'wasm-relaxed-simd'). */
+  /** 'wasm-simd', 'wasm-scalar', 'wasm-simd-threads' or 'wasm-relaxed-simd'. */
   readonly name: string;
   constructor(
     readonly kernel: Kernel,
     readonly variant: WasmVariant,
     /** Where the module came from: a file path, a URL or '(wasmBytes)'. */
     readonly source: string,
+    /** simd-threads only: ends the kernel's worker threads (see dispose). */
+    private readonly shutdownPool?: () => Promise<void>,
   ) {
     this.name = `wasm-${variant}`;
+  }
+
+  /** Threads the kernel computes on: the pool size in the simd-threads build, else 1. */
+  get threads(): number {
+    const f = (this.kernel.exports as { gg_threads?: () => number }).gg_threads;
+    return typeof f === 'function' ? f() : 1;
+  }
+
+  private disposed = false;
+  /**
+   * Ends the kernel's worker threads (simd-threads build); a no-op for the single-threaded
+   * builds. Models of a disposed threaded backend must not be used afterwards. Idle workers do
+   * not keep a Node process alive, so calling this is not needed for the process to exit.
+   */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.shutdownPool) shutDownKernels.add(this.kernel);
+    await this.shutdownPool?.();
   }
 
   createModel(spec: ModelSpec): WasmModel {

@@ -53,8 +53,31 @@ export function threadsUnavailableReason(): string | null {
   return null;
 }
 
+/**
+ * The Node worker's program, run with `new Worker(source, { eval: true })`: the same steps as
+ * ./worker.ts (the browser entry, built to dist/wasm-worker.js). Inline, so that Node finds it
+ * from dist/index.js, dist/index.cjs, a bundle or the ts sources alike, with no file lookup.
+ * No Rust code may run before the stack pointer and TLS lines: until then this instance's
+ * stack pointer is the main thread's.
+ */
+export const NODE_WORKER_SOURCE = `
+const { parentPort, workerData: s } = require('node:worker_threads');
+const e = new WebAssembly.Instance(s.module, {
+  env: { memory: s.memory }, gg: { gg_spawn_worker: () => 0 },
+}).exports;
+e.__stack_pointer.value = s.stackTop;
+e.__wasm_init_tls(s.tls);
+parentPort.postMessage('started');
+e.gg_worker_run(s.builder);
+`;
+
+/**
+ * Instantiates `module` (the simd-threads build) on a new shared memory and starts a pool of
+ * `threads` kernel workers. `workerUrl` is the browser worker script (dist/wasm-worker.js);
+ * Node ignores it and runs NODE_WORKER_SOURCE.
+ */
 export async function instantiateThreaded(
-  module: WebAssembly.Module, threads: number, workerUrl: URL,
+  module: WebAssembly.Module, threads: number, workerUrl?: URL,
 ): Promise<ThreadedInstance> {
   const memory = new WebAssembly.Memory({
     initial: THREADS_INITIAL_PAGES, maximum: THREADS_MAXIMUM_PAGES, shared: true,
@@ -73,7 +96,7 @@ export async function instantiateThreaded(
     if (stack === 0 || tls === 0) return 0;
     const start: WorkerStart = { module, memory, builder, stackTop: stack + WORKER_STACK_BYTES, tls };
     if (NodeWorker) {
-      const w = new NodeWorker(workerUrl, { workerData: start });
+      const w = new NodeWorker(NODE_WORKER_SOURCE, { eval: true, workerData: start });
       // Idle workers must not keep a Node process alive: it exits by itself when done.
       w.unref();
       workers.push(w);
@@ -82,6 +105,7 @@ export async function instantiateThreaded(
         w.once('error', reject);
       }));
     } else {
+      if (workerUrl === undefined) return 0;
       const w = new Worker(workerUrl, { type: 'module' });
       workers.push(w);
       started.push(new Promise((resolve, reject) => {
