@@ -299,7 +299,7 @@ const exitOf = (s) => (s.signal ? `by ${s.signal}` : `with code ${s.code}`);
 
 /** One sentence per gradguard variant: its ratio to TF.js wasm against issue 4's 10× goal. */
 function headline(train) {
-  const rows = train.summary.filter((r) => r.contender.startsWith('gradguard-') && r.ratioVsTfjsWasm != null);
+  const rows = train.summary.filter((r) => /^gradguard-[a-z0-9-]+$/.test(r.contender) && r.ratioVsTfjsWasm != null);
   if (!rows.length) return null;
   const byVariant = new Map();
   for (const r of rows) byVariant.set(r.contender, [...(byVariant.get(r.contender) ?? []), r]);

@@ -19,7 +19,30 @@ const LABELS = {
   'tfjs-wasm': 'TF.js 4.22 wasm',
   'tfjs-cpu': 'TF.js 4.22 cpu',
 };
-export const label = (c) => LABELS[c] ?? c.replace(/^gradguard-/, 'gradguard ');
+export const label = (c) => {
+  if (LABELS[c]) return LABELS[c];
+  const m = /^gradguard-([a-z0-9-]+?)(?:\+stats(\d+))?$/.exec(c);
+  if (!m) return c;
+  if (m[2] === undefined) return `gradguard ${m[1]}`;
+  return `gradguard ${m[1]} + health stats every ${m[2] === '1' ? 'step' : `${m[2]} steps`}`;
+};
+
+/**
+ * The cost of collecting gradient-health statistics: for each +stats<N> row, 1 − its median
+ * samples/s ÷ the same build's median without statistics, at the same batch size. Differences
+ * of two noisy medians: a few percent either way is within this machine's noise.
+ */
+export function statsCost(summary) {
+  const out = [];
+  for (const r of summary) {
+    const m = /^(gradguard-[a-z0-9-]+?)\+stats(\d+)$/.exec(r.contender);
+    if (!m || r.samplesPerSec == null) continue;
+    const base = summary.find((b) => b.contender === m[1] && b.batch === r.batch);
+    if (!base?.samplesPerSec) continue;
+    out.push({ contender: r.contender, base: m[1], every: Number(m[2]), batch: r.batch, cost: 1 - r.samplesPerSec / base.samplesPerSec });
+  }
+  return out;
+}
 
 /**
  * One row per (contender, batch): medians over successful repetitions, the ratio of median
@@ -103,6 +126,14 @@ export function trainTableMarkdown(result) {
     'Peak RSS: `process.resourceUsage().maxRSS` of the child process, including the dataset it loaded ' +
       '(60,000 × 784 float32 = 188 MB in JS, plus any copy the library makes).',
   ];
+  const costs = result.quick ? [] : statsCost(result.summary);
+  if (costs.length) {
+    notes.push(
+      'Cost of the gradient-health statistics (1 − samples/s with ÷ without; issue 3 goal: ≤ 5% every step, negligible every 16): ' +
+        costs.map((c) => `every ${c.every === 1 ? 'step' : `${c.every} steps`} at batch ${c.batch}: ${(c.cost * 100).toFixed(1)}%`).join(', ') +
+        ' (a difference of two noisy medians: ± a few % is noise).',
+    );
+  }
   for (const [c, why] of Object.entries(result.skipped ?? {})) notes.push(`${label(c)}: not run (${why}).`);
   for (const c of result.notRunByDefault ?? []) {
     notes.push(`${label(c)}: built but not in the default training run (a fallback, not a speed contender; see the GEMM table). Add it with \`node bench/train.mjs --contenders …,${c}\`.`);

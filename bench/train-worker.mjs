@@ -110,8 +110,10 @@ async function tfjsContender(backendName) {
 
 // ---------------------------------------------------------------- gradguard (the built package)
 // Loads ../dist/index.js (built by `npm install` → prepare → tsup). `variant` is a wasm build
-// name (simd, scalar, simd-threads, relaxed-simd) passed to gg.ready().
-async function gradguardContender(variant, seed) {
+// name (simd, scalar, simd-threads, relaxed-simd) passed to gg.ready(). `statsEvery` > 0 makes
+// fit() collect the per-layer gradient-health statistics every that many steps (issue 3 wants
+// their cost measured: ≤ 5% of step time at every step, negligible at every 16).
+async function gradguardContender(variant, seed, statsEvery) {
   const distIndex = join(here, '..', 'dist', 'index.js');
   const gg = await import(pathToFileURL(distIndex).href);
   try {
@@ -122,7 +124,7 @@ async function gradguardContender(variant, seed) {
     if (e?.name === 'OptionError' && /variant/.test(e.message)) throw new SkipError(e.message);
     throw e;
   }
-  const info = { library: `gradguard ${readVersion()}`, variant };
+  const info = { library: `gradguard ${readVersion()}`, variant, statsEvery };
   let model;
   let all;
   return {
@@ -148,7 +150,7 @@ async function gradguardContender(variant, seed) {
       return { x: all.x.subarray(0, count * 784), y: all.y.subarray(0, count), n: count };
     },
     async fit(set, batchSize, shuffle) {
-      const h = await model.fit(set.x, set.y, { epochs: 1, batchSize, shuffle });
+      const h = await model.fit(set.x, set.y, { epochs: 1, batchSize, shuffle, ...(statsEvery ? { statsEvery } : {}) });
       const hist = h?.history ?? {};
       const last = (k) => (hist[k] ? Number(hist[k].at(-1)) : null);
       return { loss: last('loss'), acc: last('accuracy') ?? last('acc') };
@@ -176,12 +178,13 @@ const CONTENDERS = {
   'tfjs-wasm': () => tfjsContender('wasm'),
   'tfjs-cpu': () => tfjsContender('cpu'),
 };
-// gradguard-<variant> for any variant name (the parent decides which builds exist).
+// gradguard-<variant>[+stats<N>] for any variant name (the parent decides which builds exist);
+// +stats<N> collects gradient-health statistics every N steps.
 function makeContender(id, seed) {
   if (CONTENDERS[id]) return CONTENDERS[id]();
-  const m = /^gradguard-(.+)$/.exec(id);
-  if (m) return gradguardContender(m[1], seed);
-  throw new Error(`unknown contender '${id}' (expected tfjs-wasm, tfjs-cpu or gradguard-<variant>)`);
+  const m = /^gradguard-([a-z0-9-]+?)(?:\+stats(\d+))?$/.exec(id);
+  if (m) return gradguardContender(m[1], seed, m[2] === undefined ? 0 : Number(m[2]));
+  throw new Error(`unknown contender '${id}' (expected tfjs-wasm, tfjs-cpu or gradguard-<variant>[+stats<N>])`);
 }
 
 async function main() {

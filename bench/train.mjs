@@ -42,6 +42,7 @@ const GG_VARIANTS = ['simd', 'simd-threads', 'relaxed-simd', 'scalar'];
 // engines without SIMD, not a speed contender; its two epochs cost ~45 s per repetition (a
 // third of the run) and its GEMM figures are in the GEMM table. --quick still runs it.
 const FULL_RUN_EXCLUDES = ['gradguard-scalar'];
+const STATS_CONTENDERS = ['gradguard-simd+stats1', 'gradguard-simd+stats16'];
 const NODE_FLAGS = { 'gradguard-relaxed-simd': ['--experimental-wasm-relaxed-simd'] };
 
 // Steps timed per run. 0 = one full epoch (60,000 images). TF.js cpu runs about 300–600
@@ -89,6 +90,9 @@ function defaultContenders(quick) {
     const id = `gradguard-${v}`;
     if (existsSync(join(root, 'wasm', `${id}.wasm`)) && (quick || !FULL_RUN_EXCLUDES.includes(id))) list.push(id);
   }
+  // The cost of the gradient-health statistics (issue 3): the simd build collecting them every
+  // step and every 16 steps, next to the same build without them.
+  if (list.includes('gradguard-simd')) list.push(...STATS_CONTENDERS);
   return list;
 }
 
