@@ -13,6 +13,15 @@ export default defineConfig([
     target: 'es2022',
   },
   {
+    // The kernel's worker thread for browsers (simd-threads): loaded as a module Worker from
+    // new URL('./wasm-worker.js', import.meta.url), i.e. next to dist/index.js. (Node runs an
+    // inline copy of it, see ts/backend/wasm/threads/pool.ts, and needs no file.)
+    entry: { 'wasm-worker': 'ts/backend/wasm/threads/worker.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'es2022',
+  },
+  {
     entry: { cli: 'ts/cli/main.ts' },
     format: ['esm'],
     sourcemap: true,

@@ -108,6 +108,44 @@ describe('simd-threads', () => {
     }, 120_000);
   }
 
+  it('GEMM sweep: every shape, transposition, alpha/beta and padded ldc is bit-identical to the simd build, with the parallel path forced', async () => {
+    const ref = await load({ variant: 'simd' });
+    const thr = [await load({ variant: 'simd-threads', threads: 2 }), await load({ variant: 'simd-threads', threads: 3 })];
+    // With force on, every product with more than one column block runs on the pool, so small
+    // odd shapes (not multiples of 4, 8 or the column block) cross the block seams too.
+    for (const b of thr) (b.kernel.exports as unknown as { gg_pool_force_parallel(on: number): void }).gg_pool_force_parallel(1);
+    const rng = new Rng(5);
+    const sizes = [1, 7, 33, 130, 257];
+    let checked = 0;
+    for (const m of sizes) for (const n of [1, 9, 40, 130, 257, 600]) for (const k of [1, 13, 401]) {
+      const ta = rng.uniform() < 0.5, tb = rng.uniform() < 0.5;
+      const beta = [0, 1, 0.5][checked % 3], alpha = checked % 4 === 0 ? -0.75 : 1;
+      const ldc = n + (checked % 2) * 3;
+      const A = Float32Array.from({ length: m * k }, () => 2 * rng.uniform() - 1);
+      const B = Float32Array.from({ length: k * n }, () => 2 * rng.uniform() - 1);
+      const C = Float32Array.from({ length: m * ldc }, () => 2 * rng.uniform() - 1);
+      const run = (bk: WasmBackend): Uint32Array => {
+        const K = bk.kernel;
+        const pa = K.alloc(A.byteLength), pb = K.alloc(B.byteLength), pc = K.alloc(C.byteLength);
+        K.f32.set(A, pa >> 2); K.f32.set(B, pb >> 2); K.f32.set(C, pc >> 2);
+        K.sgemm(ta, tb, m, n, k, alpha, pa, ta ? m : k, pb, tb ? k : n, beta, pc, ldc);
+        const out = new Uint32Array(K.u32.slice(pc >> 2, (pc >> 2) + m * ldc));
+        K.free(pa, A.byteLength); K.free(pb, B.byteLength); K.free(pc, C.byteLength);
+        return out;
+      };
+      const want = run(ref);
+      for (const b of thr) {
+        const got = run(b);
+        if (!want.every((w, i) => w === got[i])) {
+          expect.fail(`sgemm ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} m=${m} n=${n} k=${k} alpha=${alpha} beta=${beta} ldc=${ldc} on ${b.threads} threads differs from simd`);
+        }
+      }
+      checked++;
+    }
+    expect(checked).toBe(sizes.length * 6 * 3);
+    for (const b of thr) (b.kernel.exports as unknown as { gg_pool_force_parallel(on: number): void }).gg_pool_force_parallel(0);
+  }, 120_000);
+
   it('a disposed threaded backend refuses its models with DisposedError (no hang)', async () => {
     const b = await createWasmBackend({ variant: 'simd-threads', threads: 2 });
     const m = b.createModel(smallSpec);

@@ -21,7 +21,7 @@ import { reduceLROnPlateau, healthCallback } from './health/index.js';
 registerBackend('wasm', (opts) => createWasmBackend(opts));
 registerBackend('reference', () => new ReferenceBackend());
 
-export { ready, registerBackend, currentBackend, type ReadyOptions, type BackendFactory } from './model/runtime.js';
+export { ready, shutdown, registerBackend, currentBackend, type ReadyOptions, type BackendFactory } from './model/runtime.js';
 export {
   Sequential, sequential, losses, DEFAULT_SEED, registerFitOption, registerCompileHook,
   type SequentialOptions, type CompileOptions, type FitOptions, type EvaluateOptions, type PredictOptions,

@@ -13,14 +13,18 @@ import { BackendError, OptionError, checkOptions, describe } from '../errors.js'
 export interface ReadyOptions {
   /** 'wasm' (default) or 'reference', or a Backend instance to use as the default. */
   backend?: string | Backend;
-  /** wasm only: 'auto' (default: simd when the engine supports it, else scalar), 'simd' or 'scalar'. */
-  variant?: 'auto' | 'simd' | 'scalar';
+  /** wasm only: 'auto' (default: simd when the engine supports it, else scalar; with
+   *  threads > 1, simd-threads where threads can run), 'simd', 'scalar' or 'simd-threads'. */
+  variant?: 'auto' | 'simd' | 'scalar' | 'simd-threads';
+  /** wasm simd-threads only: worker threads (default os.availableParallelism() /
+   *  navigator.hardwareConcurrency). End them with gg.shutdown() (a Node process exits without). */
+  threads?: number;
   /** wasm only: directory / URL prefix of the .wasm files, or the URL/path of one .wasm file. */
   wasmPath?: string | URL;
   /** wasm only: the module's bytes or a compiled WebAssembly.Module (wins over wasmPath). */
   wasmBytes?: BufferSource | WebAssembly.Module;
 }
-const READY_OPTIONS = ['backend', 'variant', 'wasmPath', 'wasmBytes'] as const;
+const READY_OPTIONS = ['backend', 'variant', 'wasmPath', 'wasmBytes', 'threads'] as const;
 
 export type BackendFactory = (opts: Omit<ReadyOptions, 'backend'>) => Backend | Promise<Backend>;
 
@@ -48,8 +52,8 @@ export async function ready(opts: ReadyOptions = {}): Promise<Backend> {
   if (typeof backend !== 'string') {
     throw new OptionError(`ready: backend must be 'wasm', 'reference' or a Backend instance, got ${describe(backend)}`);
   }
-  if (rest.variant !== undefined && !['auto', 'simd', 'scalar'].includes(rest.variant)) {
-    throw new OptionError(`ready: variant must be 'auto', 'simd' or 'scalar', got ${describe(rest.variant)}`);
+  if (rest.variant !== undefined && !['auto', 'simd', 'scalar', 'simd-threads'].includes(rest.variant)) {
+    throw new OptionError(`ready: variant must be 'auto', 'simd', 'scalar' or 'simd-threads', got ${describe(rest.variant)}`);
   }
   const factory = factories.get(backend);
   if (!factory) {
@@ -57,7 +61,7 @@ export async function ready(opts: ReadyOptions = {}): Promise<Backend> {
   }
   // Custom bytes are not cached by identity (they cannot be keyed cheaply): each call loads them.
   const key = rest.wasmBytes !== undefined ? null
-    : `${backend}:${rest.variant ?? 'auto'}:${rest.wasmPath === undefined ? '' : String(rest.wasmPath)}`;
+    : `${backend}:${rest.variant ?? 'auto'}:${rest.wasmPath === undefined ? '' : String(rest.wasmPath)}:${rest.threads ?? ''}`;
   let p = key === null ? undefined : loaded.get(key);
   if (!p) {
     p = (async () => {
@@ -91,3 +95,21 @@ export function getDefaultBackend(where: string): Backend {
 
 /** The current default backend, or null before ready(). */
 export function currentBackend(): Backend | null { return defaultBackend; }
+
+/**
+ * Releases what ready() loaded: ends the worker threads of threaded backends (their `dispose()`),
+ * forgets the loaded backends and the default. Models made before must not be used afterwards.
+ * Not needed for a Node process to exit (idle workers do not keep it alive).
+ */
+export async function shutdown(): Promise<void> {
+  const all = await Promise.allSettled([...loaded.values()]);
+  loaded.clear();
+  const seen = new Set<Backend>();
+  if (defaultBackend) seen.add(defaultBackend);
+  for (const r of all) if (r.status === 'fulfilled') seen.add(r.value);
+  defaultBackend = null;
+  await Promise.all([...seen].map(async (b) => {
+    const d = (b as { dispose?: () => unknown }).dispose;
+    if (typeof d === 'function') await d.call(b);
+  }));
+}

@@ -19,6 +19,21 @@ pub fn chunk_count(n: usize, chunk: usize) -> usize {
     n.div_ceil(chunk.max(1))
 }
 
+/// Work sizes below which a pass stays on the calling thread are given by each pass (measured
+/// there); `set_force_parallel(true)` makes them all 0 so that tests can run the parallel paths
+/// on small, odd sizes.
+static FORCE_PARALLEL: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+pub fn set_force_parallel(on: bool) {
+    FORCE_PARALLEL.store(on, core::sync::atomic::Ordering::Relaxed);
+}
+
+/// `threshold`, or 0 while parallel paths are forced.
+#[inline]
+pub fn min_work(threshold: usize) -> usize {
+    if FORCE_PARALLEL.load(core::sync::atomic::Ordering::Relaxed) { 0 } else { threshold }
+}
+
 #[cfg(feature = "threads")]
 mod imp {
     use std::sync::OnceLock;
@@ -123,6 +138,10 @@ impl<T> SyncSlice<T> {
     pub fn new(s: &mut [T]) -> Self {
         SyncSlice { ptr: s.as_mut_ptr(), len: s.len() }
     }
+    pub fn len(&self) -> usize { self.len }
+    /// The base pointer, for callers that hand disjoint parts to concurrent chunks themselves.
+    pub fn as_mut_ptr(&self) -> *mut T { self.ptr }
+    pub fn is_empty(&self) -> bool { self.len == 0 }
     /// # Safety
     /// No two concurrent callers may write the same index.
     pub unsafe fn write(&self, i: usize, v: T) {

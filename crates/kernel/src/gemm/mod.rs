@@ -142,13 +142,51 @@ pub fn sgemm(
     assert!(ldb >= bc, "sgemm: ldb {ldb} < {bc}");
     assert!(a.len() >= extent(ar, ac, lda), "sgemm: a too short");
     assert!(b.len() >= extent(br, bc, ldb), "sgemm: b too short");
-    // SAFETY: the extents of a, b and c were checked above; gemm_loop only touches elements
-    // inside them.
-    unsafe {
-        gemm_loop::<Selected>(
-            ta, tb, m, n, k, alpha, a.as_ptr(), lda, b.as_ptr(), ldb, beta, c.as_mut_ptr(), ldc,
-        )
+    // Threads (build `simd-threads`): C is cut into column blocks of `col_block(n)` columns,
+    // a width that depends only on n, and each block is the sub-product
+    // C[:, j0..j1] ← α·op(A)·op(B)[:, j0..j1] + β·C[:, j0..j1] run by `gemm_loop` on its own
+    // (thread-local) packing buffers. Why this is bit-identical to one call over all of C, for
+    // any thread count: an element's value is fixed by the k-blocking (balanced_block(k, KC),
+    // the same in every sub-call) and the micro-kernel's per-lane order over p, which does not
+    // depend on the other columns; the blocks are whole multiples of NR, so every sub-call's
+    // NR-panels (and its narrow edge panel, the last) are exactly the panels of the full call,
+    // and the direct/packed choices depend on lda, ldb, m and k, not on n. Products below
+    // PAR_MIN_MACS stay on the calling thread: the hand-off to the pool costs more than they do.
+    let (a, b) = (a.as_ptr() as usize, b.as_ptr() as usize);
+    let cw = col_block(n);
+    let blocks = crate::pool::chunk_count(n, cw);
+    let c_ptr = crate::pool::SyncSlice::new(c);
+    let run = |j0: usize, j1: usize| {
+        // Column offsets: op(B)[:, j0] is at b + j0 (B stored (k, n)) or b + j0·ldb ((n, k)).
+        let boff = match tb { Trans::N => j0, Trans::T => j0 * ldb };
+        // SAFETY: the extents of a, b and c were checked above; gemm_loop only touches elements
+        // inside them, and blocks [j0, j1) of C are disjoint between concurrent calls.
+        unsafe {
+            let cp = c_ptr.as_mut_ptr().add(j0);
+            gemm_loop::<Selected>(
+                ta, tb, m, j1 - j0, k, alpha, a as *const f32, lda, (b as *const f32).add(boff), ldb,
+                beta, cp, ldc,
+            )
+        }
+    };
+    if blocks > 1 && crate::pool::threads() > 1 && m * n * k >= crate::pool::min_work(PAR_MIN_MACS) {
+        crate::pool::for_each_chunk(blocks, |i| run(i * cw, ((i + 1) * cw).min(n)));
+    } else {
+        run(0, n);
     }
+}
+
+/// Multiply-adds (m·n·k) below which a product stays on the calling thread. Waking the pool and
+/// waiting for it costs about 20–40 µs in wasm (atomic.wait / notify through the host); 2^19
+/// MACs is about 30 µs at the single-thread rate, so products from 32×128×128 up are split.
+pub const PAR_MIN_MACS: usize = 1 << 19;
+
+/// Width of the column blocks of a threaded product: a multiple of NR that depends only on n
+/// (never on the thread count): about n/16 so that 2–16 workers get balanced shares, at least
+/// 32 columns so each block still amortises its own packing of A.
+pub fn col_block(n: usize) -> usize {
+    let nr = <Selected as Kernel>::NR;
+    (n.div_ceil(16).div_ceil(nr) * nr).max(32usize.div_ceil(nr) * nr)
 }
 
 /// C ← β·C; β = 0 writes zeros without reading C.

@@ -1,0 +1,91 @@
+// Thread scaling of the simd-threads kernel (issue 4, item 3): GEMM 256³ / 1024³ (NN, TN, NT)
+// and MNIST-shaped training steps (784-128-128-10, Adam) at batch 32 and 128, each on 1 and 2
+// worker threads, against the single-threaded simd build. Samples are interleaved round by
+// round (simd, 1 thread, 2 threads) so a burst of load on the shared machine hits all alike;
+// medians are printed. Never asserts on time.
+//
+//   bash scripts/build-wasm.sh simd simd-threads && npx tsup && node bench/threads.mjs [--quick]
+import os from 'node:os';
+import { createWasmBackend } from '../dist/index.js';
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 3 : 7;
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+function fill(f32, seed) {
+  let s = seed >>> 0;
+  for (let i = 0; i < f32.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; f32[i] = (s >>> 8) / 16777216 - 0.5; }
+}
+
+const contenders = [
+  ['simd', await createWasmBackend({ variant: 'simd' })],
+  ['threads×1', await createWasmBackend({ variant: 'simd-threads', threads: 1 })],
+  ['threads×2', await createWasmBackend({ variant: 'simd-threads', threads: 2 })],
+];
+
+function gemmSetup(b, [ta, tb, m, n, k]) {
+  const K = b.kernel;
+  const pa = K.alloc(m * k * 4), pb = K.alloc(k * n * 4), pc = K.alloc(m * n * 4);
+  fill(K.f32.subarray(pa >> 2, (pa >> 2) + m * k), 1);
+  fill(K.f32.subarray(pb >> 2, (pb >> 2) + k * n), 2);
+  const lda = ta ? m : k, ldb = tb ? k : n;
+  const call = () => K.sgemm(ta, tb, m, n, k, 1, pa, lda, pb, ldb, 0, pc, n);
+  return { call, free: () => { K.free(pa, m * k * 4); K.free(pb, k * n * 4); K.free(pc, m * n * 4); } };
+}
+
+function sample(call, minS) {
+  let reps = 0; const t0 = performance.now();
+  do { call(); reps++; } while (performance.now() - t0 < minS * 1000);
+  return (performance.now() - t0) / 1000 / reps;
+}
+
+console.log(`node ${process.version}, ${os.availableParallelism()} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log('\nGEMM GFLOP/s (median of', ROUNDS, 'interleaved rounds)');
+console.log('shape          simd   thr×1   thr×2   ×2/×1');
+for (const s of quick ? [256] : [256, 1024]) {
+  for (const [name, ta, tb] of [['NN', false, false], ['TN', true, false], ['NT', false, true]]) {
+    const shape = [ta, tb, s, s, s];
+    const setups = contenders.map(([, b]) => gemmSetup(b, shape));
+    setups.forEach((x) => { for (let i = 0; i < 3; i++) x.call(); });
+    const times = setups.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) setups.forEach((x, i) => times[i].push(sample(x.call, s >= 1024 ? 0.3 : 0.05)));
+    const g = times.map((t) => 2 * s * s * s / median(t) / 1e9);
+    console.log(`${name} ${s}³`.padEnd(12), g.map((x) => x.toFixed(1).padStart(7)).join(' '), (g[2] / g[1]).toFixed(2).padStart(7));
+    setups.forEach((x) => x.free());
+  }
+}
+
+const spec = {
+  layers: [
+    { kind: 'dense', inputSize: 784, units: 128, activation: 'relu', activationParam: 0, useBias: true },
+    { kind: 'dense', inputSize: 128, units: 128, activation: 'relu', activationParam: 0, useBias: true },
+    { kind: 'dense', inputSize: 128, units: 10, activation: 'softmax', activationParam: 0, useBias: true },
+  ],
+  loss: 'sparse_categorical_crossentropy', fromLogits: false,
+};
+const adam = { kind: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0, nesterov: false,
+  weightDecay: 0, rho: 0.9, initialAccumulatorValue: 0.1, clipValue: 0, clipNorm: 0, globalClipNorm: 0 };
+
+console.log('\nMNIST-shaped training samples/s (784-128-128-10, Adam, random data; median of', ROUNDS, 'rounds)');
+console.log('batch  stats   simd    thr×1   thr×2   ×2/×1');
+for (const batch of [32, 128]) {
+  for (const stats of [false, true]) {
+    const runs = contenders.map(([, b]) => {
+      const m = b.createModel(spec);
+      m.layout.forEach((l, i) => m.initTensor(l.wOffset, l.wLength, 'glorot_uniform', spec.layers[i].inputSize, spec.layers[i].units, 0, i));
+      m.setOptimizer(adam);
+      m.setCollectStats(stats);
+      const x = new Float32Array(batch * 784); fill(x, 3);
+      const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
+      return { m, call: () => m.trainStep(x, y, batch) };
+    });
+    runs.forEach((r) => { for (let i = 0; i < 20; i++) r.call(); });
+    const times = runs.map(() => []);
+    for (let r = 0; r < ROUNDS; r++) runs.forEach((x, i) => times[i].push(sample(x.call, 0.25)));
+    const sps = times.map((t) => batch / median(t));
+    console.log(String(batch).padEnd(6), String(stats).padEnd(6), sps.map((x) => x.toFixed(0).padStart(7)).join(' '), (sps[2] / sps[1]).toFixed(2).padStart(7));
+    runs.forEach((r) => r.m.dispose());
+  }
+}
+console.log(`load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+await Promise.all(contenders.map(([, b]) => b.dispose()));
