@@ -299,14 +299,23 @@ const exitOf = (s) => (s.signal ? `by ${s.signal}` : `with code ${s.code}`);
 
 /** One sentence per gradguard variant: its ratio to TF.js wasm against issue 4's 10× goal. */
 function headline(train) {
-  const rows = train.summary.filter((r) => /^gradguard-[a-z0-9-]+$/.test(r.contender) && r.ratioVsTfjsWasm != null);
+  const rows = train.summary.filter((r) => /^gradguard-[a-z0-9-]+(:\d+)?$/.test(r.contender) && r.ratioVsTfjsWasm != null);
   if (!rows.length) return null;
   const byVariant = new Map();
   for (const r of rows) byVariant.set(r.contender, [...(byVariant.get(r.contender) ?? []), r]);
   const parts = [...byVariant].map(
     ([c, rs]) => `${label(c)}: ${rs.map((r) => `${r.ratioVsTfjsWasm.toFixed(1)}× at batch ${r.batch}`).join(', ')}`,
   );
-  return `Ratio to ${label(BASELINE)} (goal of issue 4: ≥ 10× on one thread) — ${parts.join('; ')}.`;
+  let text = `Ratio to ${label(BASELINE)} (goal of issue 4: ≥ 10× on one thread) — ${parts.join('; ')}.`;
+  // Thread scaling: each simd-threads:<n> row over the single-threaded simd row.
+  const scaling = [];
+  for (const r of rows) {
+    if (!/^gradguard-simd-threads:\d+$/.test(r.contender)) continue;
+    const one = train.summary.find((b) => b.contender === 'gradguard-simd' && b.batch === r.batch);
+    if (one?.samplesPerSec && r.samplesPerSec) scaling.push(`${label(r.contender)} ÷ simd at batch ${r.batch}: ${(r.samplesPerSec / one.samplesPerSec).toFixed(2)}×`);
+  }
+  if (scaling.length) text += ` Thread scaling (goal ≥ 1.7× on 2 cores at batch ≥ 128): ${scaling.join(', ')}.`;
+  return text;
 }
 
 main().catch((err) => {

@@ -19,12 +19,17 @@ const LABELS = {
   'tfjs-wasm': 'TF.js 4.22 wasm',
   'tfjs-cpu': 'TF.js 4.22 cpu',
 };
+// Contender ids of gradguard: gradguard-<variant>[:<threads>][+stats<N>] (see train-worker.mjs).
+export const GG_ID = /^gradguard-([a-z0-9-]+?)(?::(\d+))?(?:\+stats(\d+))?$/;
+
 export const label = (c) => {
   if (LABELS[c]) return LABELS[c];
-  const m = /^gradguard-([a-z0-9-]+?)(?:\+stats(\d+))?$/.exec(c);
+  const m = GG_ID.exec(c);
   if (!m) return c;
-  if (m[2] === undefined) return `gradguard ${m[1]}`;
-  return `gradguard ${m[1]} + health stats every ${m[2] === '1' ? 'step' : `${m[2]} steps`}`;
+  let s = `gradguard ${m[1]}`;
+  if (m[2] !== undefined) s += ` (${m[2]} thread${m[2] === '1' ? '' : 's'})`;
+  if (m[3] !== undefined) s += ` + health stats every ${m[3] === '1' ? 'step' : `${m[3]} steps`}`;
+  return s;
 };
 
 /**
@@ -35,11 +40,12 @@ export const label = (c) => {
 export function statsCost(summary) {
   const out = [];
   for (const r of summary) {
-    const m = /^(gradguard-[a-z0-9-]+?)\+stats(\d+)$/.exec(r.contender);
-    if (!m || r.samplesPerSec == null) continue;
-    const base = summary.find((b) => b.contender === m[1] && b.batch === r.batch);
+    const m = GG_ID.exec(r.contender);
+    if (!m || m[3] === undefined || r.samplesPerSec == null) continue;
+    const baseId = r.contender.slice(0, r.contender.indexOf('+stats'));
+    const base = summary.find((b) => b.contender === baseId && b.batch === r.batch);
     if (!base?.samplesPerSec) continue;
-    out.push({ contender: r.contender, base: m[1], every: Number(m[2]), batch: r.batch, cost: 1 - r.samplesPerSec / base.samplesPerSec });
+    out.push({ contender: r.contender, base: baseId, every: Number(m[3]), batch: r.batch, cost: 1 - r.samplesPerSec / base.samplesPerSec });
   }
   return out;
 }

@@ -113,18 +113,20 @@ async function tfjsContender(backendName) {
 // name (simd, scalar, simd-threads, relaxed-simd) passed to gg.ready(). `statsEvery` > 0 makes
 // fit() collect the per-layer gradient-health statistics every that many steps (issue 3 wants
 // their cost measured: ≤ 5% of step time at every step, negligible at every 16).
-async function gradguardContender(variant, seed, statsEvery) {
+// `threads` (simd-threads only; 0 = the package's default, os.availableParallelism()) is
+// passed to gg.ready().
+async function gradguardContender(variant, seed, statsEvery, threads) {
   const distIndex = join(here, '..', 'dist', 'index.js');
   const gg = await import(pathToFileURL(distIndex).href);
   try {
-    await gg.ready({ variant });
+    await gg.ready({ variant, ...(threads ? { threads } : {}) });
   } catch (e) {
     // A wasm file can exist before the package's ready() accepts its variant (builds land
     // before the loader learns them): that is "not benchmarkable yet", not a crash.
     if (e?.name === 'OptionError' && /variant/.test(e.message)) throw new SkipError(e.message);
     throw e;
   }
-  const info = { library: `gradguard ${readVersion()}`, variant, statsEvery };
+  const info = { library: `gradguard ${readVersion()}`, variant, statsEvery, threads: threads || null };
   let model;
   let all;
   return {
@@ -159,8 +161,9 @@ async function gradguardContender(variant, seed, statsEvery) {
       const r = await model.evaluate(data.test.x, data.test.y);
       return { loss: r.loss, acc: r.accuracy };
     },
-    dispose() {
+    async dispose() {
       model.dispose?.();
+      await gg.shutdown?.(); // ends simd-threads workers
     },
   };
 }
@@ -178,13 +181,15 @@ const CONTENDERS = {
   'tfjs-wasm': () => tfjsContender('wasm'),
   'tfjs-cpu': () => tfjsContender('cpu'),
 };
-// gradguard-<variant>[+stats<N>] for any variant name (the parent decides which builds exist);
-// +stats<N> collects gradient-health statistics every N steps.
+// gradguard-<variant>[:<threads>][+stats<N>] for any variant name (the parent decides which
+// builds exist); :<threads> sets the simd-threads pool size; +stats<N> collects
+// gradient-health statistics every N steps.
+const GG_ID = /^gradguard-([a-z0-9-]+?)(?::(\d+))?(?:\+stats(\d+))?$/;
 function makeContender(id, seed) {
   if (CONTENDERS[id]) return CONTENDERS[id]();
-  const m = /^gradguard-([a-z0-9-]+?)(?:\+stats(\d+))?$/.exec(id);
-  if (m) return gradguardContender(m[1], seed, m[2] === undefined ? 0 : Number(m[2]));
-  throw new Error(`unknown contender '${id}' (expected tfjs-wasm, tfjs-cpu or gradguard-<variant>[+stats<N>])`);
+  const m = GG_ID.exec(id);
+  if (m) return gradguardContender(m[1], seed, Number(m[3] ?? 0), Number(m[2] ?? 0));
+  throw new Error(`unknown contender '${id}' (expected tfjs-wasm, tfjs-cpu or gradguard-<variant>[:<threads>][+stats<N>])`);
 }
 
 async function main() {
@@ -231,7 +236,7 @@ async function main() {
 
   let test = { loss: null, acc: null };
   if (values.eval) test = await c.evaluate(data);
-  c.dispose();
+  await c.dispose();
 
   const result = {
     contender: values.contender,

@@ -30,20 +30,20 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median, summarize, trainTableMarkdown } from './train-report.mjs';
+import { GG_ID, median, summarize, trainTableMarkdown } from './train-report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
 // gradguard wasm builds, in table order; each is benchmarked when wasm/gradguard-<v>.wasm
-// exists. relaxed-simd needs a V8 flag on Node 20 (it is standard from Node 22 / Chrome 114).
+// exists (contender id gradguard-<v>[:<threads>][+stats<N>], see train-worker.mjs). relaxed-simd needs a V8 flag on Node 20 (it is standard from Node 22 / Chrome 114).
 const GG_VARIANTS = ['simd', 'simd-threads', 'relaxed-simd', 'scalar'];
 // Left out of the full run unless named in --contenders: the scalar build is the fallback for
 // engines without SIMD, not a speed contender; its two epochs cost ~45 s per repetition (a
 // third of the run) and its GEMM figures are in the GEMM table. --quick still runs it.
 const FULL_RUN_EXCLUDES = ['gradguard-scalar'];
 const STATS_CONTENDERS = ['gradguard-simd+stats1', 'gradguard-simd+stats16'];
-const NODE_FLAGS = { 'gradguard-relaxed-simd': ['--experimental-wasm-relaxed-simd'] };
+const NODE_FLAGS = { 'relaxed-simd': ['--experimental-wasm-relaxed-simd'] };
 
 // Steps timed per run. 0 = one full epoch (60,000 images). TF.js cpu runs about 300–600
 // samples/s, so a full epoch at both batch sizes would cost over five minutes per repetition:
@@ -88,7 +88,10 @@ function defaultContenders(quick) {
   }
   for (const v of GG_VARIANTS) {
     const id = `gradguard-${v}`;
-    if (existsSync(join(root, 'wasm', `${id}.wasm`)) && (quick || !FULL_RUN_EXCLUDES.includes(id))) list.push(id);
+    if (!existsSync(join(root, 'wasm', `${id}.wasm`)) || (!quick && FULL_RUN_EXCLUDES.includes(id))) continue;
+    // The threaded build with the package's default pool size, named so the table shows it;
+    // its ratio to the simd row is the thread scaling (issue 4: ≥ 1.7× on 2 cores, batch ≥ 128).
+    list.push(v === 'simd-threads' ? `${id}:${os.availableParallelism?.() ?? os.cpus().length}` : id);
   }
   // The cost of the gradient-health statistics (issue 3): the simd build collecting them every
   // step and every 16 steps, next to the same build without them.
@@ -105,7 +108,7 @@ function planFor(contender, batch, quick) {
 /** Runs one worker; resolves to its result object, or { error } (never rejects). */
 function runWorker(contender, batch, plan, timeoutMs) {
   const args = [
-    ...(NODE_FLAGS[contender] ?? []),
+    ...(NODE_FLAGS[GG_ID.exec(contender)?.[1]] ?? []),
     join(here, 'train-worker.mjs'),
     '--contender', contender,
     '--batch', String(batch),
