@@ -3,8 +3,10 @@
 pub mod gemm;
 pub mod abi;
 pub mod activations;
+pub mod batchnorm;
 pub mod buf;
 pub mod clip;
+pub mod constraints;
 pub mod dense;
 pub mod init;
 pub mod loss;
