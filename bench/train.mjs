@@ -16,7 +16,7 @@
 // - Timed region: one `fit()` call of one epoch (shuffle on) after an untimed warm-up of a
 //   few batches. samples/s = samples in that epoch / its wall time.
 // - Verified: a full-epoch run must reach a sane accuracy (≥ 90% on the test set; a correct
-//   implementation gets about 96–97% after one epoch); runs that don't are flagged in the table
+//   implementation gets about 95–96.5% after one epoch); runs that don't are flagged in the table
 //   and in the JSON, so a fast but wrong kernel cannot look like a win.
 // - TF.js cpu is about 100× slower than the goal: it times a fixed prefix of the training set
 //   (CPU_STEPS below) and its rate is extrapolated to the epoch; the table says so.
@@ -36,7 +36,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
 // gradguard wasm builds, in table order; each is benchmarked when wasm/gradguard-<v>.wasm
-// exists (contender id gradguard-<v>[:<threads>][+stats<N>], see train-worker.mjs). relaxed-simd needs a V8 flag on Node 20 (it is standard from Node 22 / Chrome 114).
+// exists (contender id gradguard-<v>[:<threads>][+stats<N>], see train-worker.mjs).
+// relaxed-simd needs a V8 flag on Node 20 (it is standard from Node 22 / Chrome 114).
 const GG_VARIANTS = ['simd', 'simd-threads', 'relaxed-simd', 'scalar'];
 // Left out of the full run unless named in --contenders: the scalar build is the fallback for
 // engines without SIMD, not a speed contender; its two epochs cost ~45 s per repetition (a
