@@ -191,52 +191,6 @@ pub unsafe extern "C" fn gg_model_set_opt_step(h: *mut Model, step: u32) {
     }
 }
 
-/// Trainable parameters: the first `trainable_count` floats of the parameter region; the rest
-/// are batchnorm moving statistics (docs/abi.md, "Parameters").
-#[no_mangle]
-pub unsafe extern "C" fn gg_model_trainable_count(h: *mut Model) -> u32 {
-    model(h).map_or(0, |m| m.trainable_count() as u32)
-}
-
-/// Writes 2 words per layer: offset and length (2f) of its moving statistics (moving_mean then
-/// moving_variance) in the parameter region; 0, 0 for a dense layer. `out` holds 2·L words.
-#[no_mangle]
-pub unsafe extern "C" fn gg_model_moving_layout(h: *mut Model, out: *mut u32) {
-    let Some(m) = model(h) else { return };
-    let lay = m.moving_layout();
-    let o = slice_mut(out, 2 * lay.len());
-    for (dst, src) in o.chunks_exact_mut(2).zip(&lay) {
-        dst.copy_from_slice(src);
-    }
-}
-
-/// The optimizer state region: 2 × trainable_count f32 (slot m, then slot v), stable for the
-/// model's life. TypeScript may read it and write it back (rollback).
-#[no_mangle]
-pub unsafe extern "C" fn gg_model_opt_state(h: *mut Model) -> *const f32 {
-    model(h).map_or(core::ptr::null(), |m| m.opt_state_ptr())
-}
-
-/// Length of the optimizer state region in f32 (2 × trainable_count).
-#[no_mangle]
-pub unsafe extern "C" fn gg_model_opt_state_len(h: *mut Model) -> u32 {
-    model(h).map_or(0, |m| m.opt_state().len() as u32)
-}
-
-/// The optimizer's step counter (updates applied since it was set; Adam's t − 1).
-#[no_mangle]
-pub unsafe extern "C" fn gg_model_opt_step(h: *mut Model) -> u32 {
-    model(h).map_or(0, |m| m.opt_step().min(u32::MAX as u64) as u32)
-}
-
-/// Sets the optimizer's step counter (with the slots, restores a saved state exactly).
-#[no_mangle]
-pub unsafe extern "C" fn gg_model_set_opt_step(h: *mut Model, step: u32) {
-    if let Some(m) = model(h) {
-        m.set_opt_step(step as u64);
-    }
-}
-
 /// Fills n floats at dst with an initialiser (docs/abi.md, "Initialisers").
 /// Returns 0, or −1 for an unknown kind (dst untouched).
 #[no_mangle]
