@@ -66,6 +66,9 @@ export interface RemedyContext {
   learningRate?: number;
   optimizer?: string;
   activation?: ActivationName;
+  /** The loss blew up earlier in the run (loss_diverging fired): a plateau that follows is the
+   * wreck of that blow-up, so the learning rate should go down, not up. */
+  afterBlowup?: boolean;
 }
 
 const reluFamily = (a: ActivationName | undefined): boolean =>
@@ -138,7 +141,9 @@ export function remediesFor(kind: DiagnosisKind, ctx: RemedyContext = {}): Remed
       ];
     case 'loss_plateau':
       return [
-        { kind: 'learning_rate', action: 'raise the learning rate (or lower it if the loss is noisy)', setting: 'optimizer.learningRate', value: higher },
+        ctx.afterBlowup
+          ? { kind: 'learning_rate', action: 'lower the learning rate tenfold (the loss blew up before it stalled) and restart', setting: 'optimizer.learningRate', value: lower }
+          : { kind: 'learning_rate', action: 'raise the learning rate (or lower it if the loss is noisy)', setting: 'optimizer.learningRate', value: higher },
         { kind: 'optimizer', action: 'use an adaptive optimizer', setting: 'compile.optimizer', value: 'adam' },
         { kind: 'initialization', action: 'restart from a variance-preserving initialization', setting: 'layer.kernelInitializer', value: 'he_normal' },
         { kind: 'batch_normalization', action: 'add BatchNormalization', setting: 'layers', value: 'batchNormalization()' },

@@ -74,24 +74,56 @@ export class OutlierDetector {
   }
 }
 
-/** k-of-n persistence: true once the last `n` observations hold ≥ ceil(fraction·n) positives. */
+/** One judged sample of a debounced rule. */
+interface Judged { hit: boolean; step: number; epoch: number; warm: boolean }
+
+/**
+ * k-of-n persistence with a fallback for sparse or short runs.
+ *
+ * `push` keeps the last n judgements (warm-up ones included, flagged `warm`). The regular test,
+ * `confirmed`, looks only at the samples after the warm-up: true once the last n of them hold
+ * ≥ ceil(fraction·n) positives (with statistics every 16 steps that is ≥ 8 samples = 128 steps
+ * after a 50-step warm-up, longer than a 94-step run). `shortConfirmed` is for the end of an
+ * epoch when that full window never existed: the m < n samples judged so far (warm-up included)
+ * count when m ≥ minSamples, ≥ ceil(fraction·m) hit, the latest hit and at least one was past the
+ * warm-up (so the condition outlasted the transients the warm-up is there for).
+ */
 class Persistence {
-  private readonly hits: boolean[] = [];
-  private readonly at: Array<[number, number]> = [];
+  private readonly all: Judged[] = [];
+  private readonly post: Judged[] = [];
+  /** Everything seen past the warm-up (saturates at n: only "is the window full" matters). */
+  private postSeen = 0;
+  /** The evidence/explanation of the latest judgement, for a confirmation at the epoch's end. */
+  last?: { evidence: () => Record<string, number | string>; explanation: () => string };
   constructor(private readonly n: number, private readonly fraction: number) {}
-  push(hit: boolean, step: number, epoch: number): boolean {
-    this.hits.push(hit); this.at.push([step, epoch]);
-    if (this.hits.length > this.n) { this.hits.shift(); this.at.shift(); }
-    if (this.hits.length < this.n) return false;
-    const k = this.hits.reduce((a, h) => a + (h ? 1 : 0), 0);
-    return k >= Math.ceil(this.fraction * this.n);
+
+  push(j: Judged): void {
+    this.all.push(j);
+    if (this.all.length > this.n) this.all.shift();
+    if (!j.warm) {
+      this.post.push(j);
+      if (this.post.length > this.n) this.post.shift();
+      this.postSeen = Math.min(this.n, this.postSeen + 1);
+    }
   }
-  /** [step, epoch] of the first positive in the current window (when the condition "started"). */
-  firstHit(): [number, number] {
-    const i = this.hits.indexOf(true);
-    return i >= 0 ? this.at[i]! : [-1, -1];
+
+  /** The regular test on the post-warm-up window; returns the window or null. */
+  confirmed(): Judged[] | null {
+    if (this.post.length < this.n) return null;
+    return this.hits(this.post) >= Math.ceil(this.fraction * this.n) ? this.post : null;
   }
-  clear(): void { this.hits.length = 0; this.at.length = 0; }
+
+  /** The short-window test (see the class comment); returns the window or null. */
+  shortConfirmed(minSamples: number): Judged[] | null {
+    const m = this.all.length;
+    if (this.postSeen >= this.n || m < Math.max(1, minSamples) || this.postSeen === 0) return null;
+    if (!this.all[m - 1]!.hit) return null;
+    return this.hits(this.all) >= Math.ceil(this.fraction * m) ? this.all : null;
+  }
+
+  private hits(w: Judged[]): number { return w.reduce((a, j) => a + (j.hit ? 1 : 0), 0); }
+
+  clear(): void { this.all.length = 0; this.post.length = 0; this.postSeen = 0; }
 }
 
 export interface HealthMonitorOptions {
@@ -140,10 +172,13 @@ export class HealthMonitor {
   private readonly onDiagnosis?: (d: Diagnosis) => void;
   private ctx: RemedyContext;
   private readonly fired = new Set<string>();
-  private readonly persist = new Map<string, Persistence>();
+  private readonly persist = new Map<string, { kind: DiagnosisKind; layers: number[]; severity: Diagnosis['severity']; p: Persistence }>();
   private readonly gradZ: OutlierDetector;
   private readonly lossZ: OutlierDetector;
   private readonly gradOutliers: Array<{ out: boolean; step: number; epoch: number }> = [];
+  private readonly lossOutliers: Array<{ out: boolean; step: number; epoch: number }> = [];
+  /** The latest step whose loss was seen (with or without statistics). */
+  private lastStep = -1;
   private lossEma = NaN;
   private bestEma = Infinity;
   private firstLoss = NaN;
@@ -171,9 +206,10 @@ export class HealthMonitor {
   /** Allows `kind` (all kinds if omitted) to fire again, e.g. after a repair; resets its windows. */
   rearm(kind?: DiagnosisKind): void {
     for (const key of [...this.fired]) if (!kind || key.startsWith(`${kind}:`)) this.fired.delete(key);
-    for (const [key, p] of this.persist) if (!kind || key.startsWith(`${kind}:`)) p.clear();
+    for (const [key, r] of this.persist) if (!kind || key.startsWith(`${kind}:`)) r.p.clear();
     if (!kind || kind === 'loss_diverging' || kind === 'loss_plateau') { this.bestEma = Infinity; this.lossEma = NaN; this.emaHistory.length = 0; }
     if (!kind || kind === 'exploding_gradients') this.gradOutliers.length = 0;
+    if (!kind || kind === 'loss_diverging') this.lossOutliers.length = 0;
   }
 
   /** Compile-time check of the loss/activation pairing (fires through onDiagnosis too). */
@@ -219,18 +255,12 @@ export class HealthMonitor {
     // 2. First-sample checks: poor initialization.
     if (first && step < t.warmupSteps) this.checkInitialization(out, stats, step, epoch);
 
-    // Loss curve state (all samples, warm-up included: the first loss is the plateau reference).
+    // Loss curve state (every step's loss feeds it: observeLoss on steps without statistics).
     const loss = stats.loss;
-    if (Number.isNaN(this.firstLoss)) this.firstLoss = loss;
-    this.lossEma = Number.isNaN(this.lossEma) ? loss : this.lossEma + t.lossEmaAlpha * (loss - this.lossEma);
-    if (Number.isNaN(this.firstEma)) this.firstEma = this.lossEma;
-    const lossZ = this.lossZ.update(loss);
+    const lossZ = this.trackLoss(step, loss);
     const gradZ = this.gradZ.update(stats.globalGradNorm);
     this.lastGradZ = gradZ;
     if (Number.isNaN(this.firstGradNorm)) this.firstGradNorm = stats.globalGradNorm;
-
-    this.emaHistory.push([step, this.lossEma]);
-    if (this.emaHistory.length > 4096) this.emaHistory.splice(0, 2048);
 
     // 2b. Blow-up from the very first steps (absurd learning rates explode within a few steps,
     // before any window could fill): the first sample is the reference.
@@ -239,14 +269,12 @@ export class HealthMonitor {
         { globalGradNorm: stats.globalGradNorm, firstGlobalGradNorm: this.firstGradNorm, growth: stats.globalGradNorm / this.firstGradNorm, loss },
         `the global gradient norm reached ${fmt(stats.globalGradNorm)}, ${fmt(stats.globalGradNorm / this.firstGradNorm)} times its value at the first step: the updates are feeding on themselves (learning rate too high for this model, or weights too large), and the next steps can overflow to NaN or kill every ReLU unit.`);
     }
-    if (loss > t.lossBlowup * this.firstLoss && this.firstLoss > 0) {
-      this.fire(out, 'loss_diverging', 'critical', [], step, epoch,
-        { loss, firstLoss: this.firstLoss, growth: loss / this.firstLoss },
-        `the loss jumped to ${fmt(loss)}, ${fmt(loss / this.firstLoss)} times its first value: the optimizer overshot far past the minimum (learning rate too high).`);
-    }
 
-    if (step < t.warmupSteps) return out;
-    if (this.lossEma < this.bestEma) this.bestEma = this.lossEma;
+    // The rules below are judged during the warm-up too (`warm`): such judgements never fire by
+    // themselves, but count in the short window an epoch's end may confirm (Persistence). The
+    // first sample is the initialization, judged by checkInitialization instead.
+    const warm = step < t.warmupSteps;
+    if (warm && first) { this.lossRules(out, step, epoch, loss, lossZ); return out; }
     const converged = this.lossEma < t.convergedLoss;
 
     // 3. Vanishing / exploding by AUTOTRAINER's first/last gradient-norm ratio.
@@ -267,7 +295,7 @@ export class HealthMonitor {
         () => `the first layer's gradient norm (${fmt(g0)}) is ${fmt(ratio)} times the last layer's (${fmt(gL)}): the error signal grows as it travels back, so the early layers take steps far larger than the rest; large weights or an unscaled input usually cause this.`, 'ratio');
     }
     // 3b. Exploding by the llm.c z-score of the global gradient norm (a sustained level shift).
-    if (!Number.isNaN(gradZ)) {
+    if (!warm && !Number.isNaN(gradZ)) {
       this.gradOutliers.push({ out: gradZ > t.zThreshold, step, epoch });
       if (this.gradOutliers.length > t.persistWindow) this.gradOutliers.shift();
       const hits = this.gradOutliers.filter((o) => o.out);
@@ -312,18 +340,8 @@ export class HealthMonitor {
         () => `no layer's weights change by more than ${fmt(maxR)} of their norm per step (about 1e-3 is healthy): at this rate training would need thousands of times more steps.`);
     }
 
-    // 6. Loss curve: diverging (smoothed loss well above its best) and early plateau.
-    // The margin has a floor of 10 % of the first smoothed loss so that the noise of a nearly
-    // converged minibatch loss (best 0.02, typical 0.05) cannot pass for divergence.
-    const margin = (t.divergeFactor - 1) * Math.max(this.bestEma, 0.1 * this.firstEma);
-    this.rule(out, 'loss_diverging', [], this.lossEma > this.bestEma + margin, step, epoch, 'critical',
-      () => ({ smoothedLoss: this.lossEma, bestSmoothedLoss: this.bestEma, loss, lossZScore: lossZ }),
-      () => `the smoothed loss rose to ${fmt(this.lossEma)} from a best of ${fmt(this.bestEma)}: training is moving away from the minimum, typically because the learning rate is too high for the current curvature.`);
-    const plateau = this.plateauHolds(step);
-    this.rule(out, 'loss_plateau', [], plateau !== null, step, epoch, 'warning',
-      () => ({ smoothedLoss: this.lossEma, earlierSmoothedLoss: plateau ?? NaN, lookbackSteps: Math.round(t.plateauMinSteps / 2), firstLoss: this.firstLoss, steps: step }),
-      () => `after ${step} steps the smoothed loss (${fmt(this.lossEma)}) has barely moved over the last ${Math.round(t.plateauMinSteps / 2)} steps (from ${fmt(plateau ?? NaN)}) and is still ${fmt((100 * this.lossEma) / this.firstEma)} % of where it started: the model is not learning. Vanishing gradients, saturated or dead units, or a learning rate far off are the usual causes.`,
-    );
+    // 6. Loss curve (the same rules run on the steps without statistics, in observeLoss).
+    this.lossRules(out, step, epoch, loss, lossZ);
     return out;
   }
 
@@ -373,13 +391,72 @@ export class HealthMonitor {
     return null;
   }
 
-  /** A batch loss seen on a step without statistics: only a non-finite one is news. */
+  /**
+   * The batch loss of a step without statistics. The kernel returns every step's loss for free,
+   * so the loss rules (non-finite, blow-up against the first loss, divergence from the best
+   * smoothed loss, plateau, llm.c's loss z-score) run on every step, however sparse the
+   * statistics are. Returns the diagnoses that fired.
+   */
   observeLoss(step: number, loss: number, epoch = 0): Diagnosis[] {
-    if (Number.isFinite(loss)) return [];
     const out: Diagnosis[] = [];
-    this.fire(out, 'non_finite', 'critical', [], step, epoch, { loss },
-      `the batch loss became ${loss}. Usually the updates grew until a value overflowed f32 (learning rate too high, no clipping, weights initialized too large), or the inputs contain NaN. Once a weight is NaN every later step is NaN: roll back to the last good weights.`);
+    if (!Number.isFinite(loss)) {
+      this.fire(out, 'non_finite', 'critical', [], step, epoch, { loss },
+        `the batch loss became ${loss}. Usually the updates grew until a value overflowed f32 (learning rate too high, no clipping, weights initialized too large), or the inputs contain NaN. Once a weight is NaN every later step is NaN: roll back to the last good weights.`);
+      return out;
+    }
+    const lossZ = this.trackLoss(step, loss);
+    this.lossRules(out, step, epoch, loss, lossZ);
     return out;
+  }
+
+  /** Updates the loss-curve state with step `step`'s finite loss; returns its llm.c z-score. */
+  private trackLoss(step: number, loss: number): number {
+    const t = this.thresholds;
+    this.lastStep = step;
+    if (Number.isNaN(this.firstLoss)) this.firstLoss = loss;
+    this.lossEma = Number.isNaN(this.lossEma) ? loss : this.lossEma + t.lossEmaAlpha * (loss - this.lossEma);
+    if (Number.isNaN(this.firstEma)) this.firstEma = this.lossEma;
+    this.emaHistory.push([step, this.lossEma]);
+    if (this.emaHistory.length > 4096) this.emaHistory.splice(0, 2048);
+    return this.lossZ.update(loss);
+  }
+
+  /** The loss rules, on one step's loss (after trackLoss). */
+  private lossRules(out: Diagnosis[], step: number, epoch: number, loss: number, lossZ: number): void {
+    const t = this.thresholds;
+    // Blow-up, from the first step (no warm-up, no window): a fact, not a trend.
+    if (loss > t.lossBlowup * this.firstLoss && this.firstLoss > 0) {
+      this.fire(out, 'loss_diverging', 'critical', [], step, epoch,
+        { loss, firstLoss: this.firstLoss, growth: loss / this.firstLoss },
+        `the loss jumped to ${fmt(loss)}, ${fmt(loss / this.firstLoss)} times its first value: the optimizer overshot far past the minimum (learning rate too high).`);
+    }
+    if (step < t.warmupSteps) return;
+    if (this.lossEma < this.bestEma) this.bestEma = this.lossEma;
+    // llm.c's loss z-score: zOutliersToFire of the last persistWindow losses scoring above
+    // zThreshold against the last zWindow losses (llm.c keeps the first two of a run out of its
+    // window and lets the third in: a level shift, not a spike).
+    if (!Number.isNaN(lossZ)) {
+      this.lossOutliers.push({ out: lossZ > t.zThreshold, step, epoch });
+      if (this.lossOutliers.length > t.persistWindow) this.lossOutliers.shift();
+      const hits = this.lossOutliers.filter((o) => o.out);
+      if (hits.length >= t.zOutliersToFire) {
+        this.fire(out, 'loss_diverging', 'critical', [], hits[0]!.step, hits[0]!.epoch,
+          { loss, lossZScore: lossZ, outliersInWindow: hits.length, window: t.persistWindow, smoothedLoss: this.lossEma, bestSmoothedLoss: this.bestEma, confirmedAtStep: step },
+          `the loss jumped to ${fmt(loss)} (z-score ${fmt(lossZ)} against the last ${t.zWindow} steps) and ${hits.length} of the last ${this.lossOutliers.length} steps were such outliers: the loss has shifted up, typically because the learning rate is too high for the current curvature.`);
+      }
+    }
+    // Diverging (smoothed loss well above its best). The margin has a floor of 10 % of the first
+    // smoothed loss so that the noise of a nearly converged minibatch loss (best 0.02, typical
+    // 0.05) cannot pass for divergence.
+    const margin = (t.divergeFactor - 1) * Math.max(this.bestEma, 0.1 * this.firstEma);
+    this.rule(out, 'loss_diverging', [], this.lossEma > this.bestEma + margin, step, epoch, 'critical',
+      () => ({ smoothedLoss: this.lossEma, bestSmoothedLoss: this.bestEma, loss, lossZScore: lossZ }),
+      () => `the smoothed loss rose to ${fmt(this.lossEma)} from a best of ${fmt(this.bestEma)}: training is moving away from the minimum, typically because the learning rate is too high for the current curvature.`);
+    const plateau = this.plateauHolds(step);
+    this.rule(out, 'loss_plateau', [], plateau !== null, step, epoch, 'warning',
+      () => ({ smoothedLoss: this.lossEma, earlierSmoothedLoss: plateau ?? NaN, lookbackSteps: Math.round(t.plateauMinSteps / 2), firstLoss: this.firstLoss, steps: step }),
+      () => `after ${step} steps the smoothed loss (${fmt(this.lossEma)}) has barely moved over the last ${Math.round(t.plateauMinSteps / 2)} steps (from ${fmt(plateau ?? NaN)}) and is still ${fmt((100 * this.lossEma) / this.firstEma)} % of where it started: the model is not learning. Vanishing gradients, saturated or dead units, or a learning rate far off are the usual causes.`,
+    );
   }
 
   /** Feeds the logs of a finished epoch (0-based). Returns the diagnoses that fired. */
@@ -387,11 +464,35 @@ export class HealthMonitor {
     const t = this.thresholds;
     const out: Diagnosis[] = [];
     this.epochs.push({ ...logs });
-    const step = this.samples.length ? this.samples[this.samples.length - 1]!.step : -1;
+    const step = this.lastStep >= 0 ? this.lastStep : this.samples.length ? this.samples[this.samples.length - 1]!.step : -1;
     if (logs.loss !== undefined && !Number.isFinite(logs.loss)) {
       this.fire(out, 'non_finite', 'critical', [], step, epoch, { epochLoss: logs.loss },
         'the epoch\'s mean loss is NaN or Infinity: the weights have gone non-finite. Roll back to the last good weights and lower the learning rate.');
       return out;
+    }
+    // Rules that never saw a full window (sparse statistics, short runs) are judged now.
+    this.confirmShortWindows(out);
+
+    // The epoch as a whole: a mean loss orders of magnitude above the first step's is a blow-up
+    // even if it happened between two statistics samples; accuracy at chance level (1/classes)
+    // after a full epoch, with the loss not below half its start, is a model that learnt nothing.
+    const firstLoss = Number.isFinite(this.firstLoss) ? this.firstLoss : this.epochs[0]!.loss;
+    if (logs.loss !== undefined && firstLoss !== undefined && firstLoss > 0 && logs.loss > t.lossBlowup * firstLoss) {
+      this.fire(out, 'loss_diverging', 'critical', [], step, epoch,
+        { epochLoss: logs.loss, firstLoss, growth: logs.loss / firstLoss },
+        `the epoch's mean loss is ${fmt(logs.loss)}, ${fmt(logs.loss / firstLoss)} times the first step's: some steps overshot far past the minimum (learning rate too high), and the epoch's accuracy shows what is left.`);
+    }
+    const classes = this.classes();
+    const epochAcc = logs.acc ?? logs.accuracy;
+    if (classes >= 3 && epochAcc !== undefined && Number.isFinite(epochAcc) && epochAcc < t.chanceAccuracyFactor / classes
+      && (logs.loss === undefined || firstLoss === undefined || logs.loss > 0.5 * firstLoss)) {
+      const blewUp = this.fired.has(this.onceKey('loss_diverging', []));
+      this.fire(out, 'loss_plateau', 'warning', [], step, epoch,
+        { accuracy: epochAcc, chanceAccuracy: 1 / classes, classes, epochLoss: logs.loss ?? NaN, firstLoss: firstLoss ?? NaN },
+        `after a full epoch the accuracy is ${fmt(epochAcc)}, chance level for ${classes} classes (${fmt(1 / classes)}), and the loss has not fallen below half its start: the model has learnt nothing. ${blewUp
+          ? 'The loss blew up earlier in the run (loss diverging): such steps typically kill the ReLU units or saturate the rest, and the model cannot recover at this learning rate.'
+          : 'Dead or saturated units, a learning rate far off (too small to move, or large enough to kill the units), or mislabelled data are the usual causes.'}`,
+        { afterBlowup: blewUp });
     }
     const acc = this.epochs.map((e) => e.acc ?? e.accuracy).filter((a): a is number => a !== undefined && Number.isFinite(a));
     const losses = this.epochs.map((e) => e.loss).filter((a): a is number => a !== undefined && Number.isFinite(a));
@@ -451,6 +552,15 @@ export class HealthMonitor {
     return this.lossEma > t.plateauFraction * earlier ? earlier : null;
   }
 
+  /** Classes of a classifier (output units under a softmax / categorical loss), else 0. */
+  private classes(): number {
+    const spec = this.spec;
+    const last = spec?.layers[spec.layers.length - 1];
+    if (!spec || !last) return 0;
+    const categorical = spec.loss === 'sparse_categorical_crossentropy' || spec.loss === 'categorical_crossentropy';
+    return categorical ? last.units : 0;
+  }
+
   private name(l: number): string { return this.layerNames?.[l] ?? `dense_${l}`; }
 
   private squashingHidden(): string | undefined {
@@ -493,8 +603,9 @@ export class HealthMonitor {
     });
   }
 
-  /** Evaluates a debounced rule; fires once when it persisted. `variant` separates the windows
-   * of two rules for the same kind (e.g. plateau by steps and by epochs). */
+  /** Evaluates a debounced rule; fires once when it persisted past the warm-up (Persistence).
+   * Judgements during the warm-up are recorded for confirmShortWindows but never fire here.
+   * `variant` separates the windows of two rules for the same kind. */
   private rule(
     out: Diagnosis[], kind: DiagnosisKind, layers: number[], hit: boolean, step: number, epoch: number,
     severity: Diagnosis['severity'], evidence: () => Record<string, number | string>, explanation: () => string,
@@ -502,13 +613,44 @@ export class HealthMonitor {
   ): void {
     if (this.fired.has(this.onceKey(kind, layers))) return;
     const key = `${kind}:${layers.join(',')}:${variant ?? ''}`;
-    let p = this.persist.get(key);
-    if (!p) { p = new Persistence(this.thresholds.persistWindow, this.thresholds.persistFraction); this.persist.set(key, p); }
-    if (p.push(hit, step, epoch)) {
-      const [started, startEpoch] = p.firstHit();
-      const ev = evidence();
-      if (started !== step) ev.confirmedAtStep = step;
-      this.fire(out, kind, severity, layers, started, startEpoch, ev, explanation());
+    let r = this.persist.get(key);
+    if (!r) {
+      r = { kind, layers, severity, p: new Persistence(this.thresholds.persistWindow, this.thresholds.persistFraction) };
+      this.persist.set(key, r);
+    }
+    const warm = step < this.thresholds.warmupSteps;
+    r.p.push({ hit, step, epoch, warm });
+    r.p.last = { evidence, explanation };
+    if (warm) return;
+    const w = r.p.confirmed();
+    if (w) this.fireWindow(out, kind, severity, layers, w, step, evidence, explanation);
+  }
+
+  /** Fires `kind` for a confirmed window: dated at its first positive, confirmed at `step`. */
+  private fireWindow(
+    out: Diagnosis[], kind: DiagnosisKind, severity: Diagnosis['severity'], layers: number[], window: readonly Judged[],
+    step: number, evidence: () => Record<string, number | string>, explanation: () => string, extra: Record<string, number | string> = {},
+  ): void {
+    const start = window.find((j) => j.hit)!;
+    const ev = { ...evidence(), ...extra };
+    if (start.step !== step) ev.confirmedAtStep = step;
+    this.fire(out, kind, severity, layers, start.step, start.epoch, ev, explanation());
+  }
+
+  /**
+   * At an epoch's end, the rules that never had a full post-warm-up window (sparse statistics or
+   * a short run: every 16 steps over 94 steps gives 6 samples, 2 past a 50-step warm-up) are
+   * judged on the samples they have (Persistence.shortConfirmed: ≥ persistMinSamples, the same
+   * fraction, the latest positive, one past the warm-up).
+   */
+  private confirmShortWindows(out: Diagnosis[]): void {
+    for (const r of this.persist.values()) {
+      if (this.fired.has(this.onceKey(r.kind, r.layers)) || !r.p.last) continue;
+      const w = r.p.shortConfirmed(this.thresholds.persistMinSamples);
+      if (!w) continue;
+      const lastStep = w[w.length - 1]!.step;
+      this.fireWindow(out, r.kind, r.severity, r.layers, w, lastStep, r.p.last.evidence, r.p.last.explanation,
+        { samples: `${w.filter((j) => j.hit).length} of ${w.length} (short run or sparse statistics)` });
     }
   }
 

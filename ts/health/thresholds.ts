@@ -37,6 +37,10 @@ export interface HealthThresholds {
   persistWindow: number;
   /** ...with at least this fraction of them positive, before its diagnosis fires. */
   persistFraction: number;
+  /** Sparse statistics or a short run (fewer than persistWindow samples past the warm-up): at an
+   * epoch's end a rule may fire on at least this many samples (warm-up ones after the first
+   * included, one past the warm-up, the latest positive, persistFraction of them positive). */
+  persistMinSamples: number;
 
   // ---- vanishing / exploding [AT] ----
   /** ‖dW_0‖/‖dW_{L-1}‖ below this (with the next condition) is vanishing [AT beta_1]. */
@@ -99,6 +103,10 @@ export interface HealthThresholds {
   /** ...in at least this fraction of epochs (minimum oscillationMinEpochs epochs seen). */
   oscillationRate: number;
   oscillationMinEpochs: number;
+  /** Epoch accuracy below this × 1/classes (classifiers with ≥ 3 classes), the epoch loss above
+   * half the first, is "learnt nothing" (ours; healthy MNIST runs reach 0.37 (SGD 0.01) to 0.8
+   * (Adam) after one epoch of 3000 samples, against 0.15 here). */
+  chanceAccuracyFactor: number;
 
   // ---- before training ----
   /** Inputs with max |x| above this look unnormalized (raw pixels reach 255) [EBP]. */
@@ -117,6 +125,7 @@ export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   warmupSteps: 50,
   persistWindow: 8,
   persistFraction: 0.75,
+  persistMinSamples: 3,
 
   vanishingRatio: 1e-3,
   vanishingFirstNorm: 1e-4,
@@ -146,6 +155,7 @@ export const DEFAULT_THRESHOLDS: Readonly<HealthThresholds> = Object.freeze({
   oscillationAmplitude: 0.03,
   oscillationRate: 0.2,
   oscillationMinEpochs: 5,
+  chanceAccuracyFactor: 1.5,
 
   inputMaxAbs: 10,
   inputStd: 5,
