@@ -6,14 +6,38 @@
 // sequential thresholds) and with odd widths that do not divide the SIMD width or the column
 // block, plus one small model that stays below the thresholds.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { createWasmBackend, setThreadsNotice, threadsUnavailableReason, type WasmBackend } from '../ts/backend/wasm';
 import type { BackendModel, ModelSpec, OptimizerConfig } from '../ts/backend/types';
 import { DisposedError, OptionError } from '../ts/errors';
 import { Rng } from '../ts/reference/rng';
+import { ensureFreshDist, ROOT } from './browser/dist';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+/** Runs `node -e code` (ESM with --input-type=module) in a child; resolves with its exit code
+ *  (null when it had to be killed at the bound), stdout and stderr. */
+function runNode(code: string, esm: boolean, boundMs: number): Promise<{ code: number | null; out: string; err: string }> {
+  const args = esm ? ['--input-type=module', '-e', code] : ['-e', code];
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { cwd: tmpdir(), timeout: boundMs, killSignal: 'SIGKILL' }, (e, out, err) => {
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, out, err });
+    });
+  });
+}
+
+/** A child program training a small model through the public API on simd-threads. */
+const trainProgram = (gg: string, shutdown: boolean): string => `
+  await gg.ready({ variant: 'simd-threads', threads: 2 });
+  const b = gg.currentBackend();
+  const d = gg.data.synthetic.blobs({ samples: 256, features: 40, classes: 3, seed: 3, spread: 1.5 });
+  const m = gg.sequential({ seed: 1, layers: [
+    gg.layers.dense({ inputShape: [40], units: 300, activation: 'relu' }),
+    gg.layers.dense({ units: 3, activation: 'softmax' }) ] });
+  m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const h = await m.fit(d.x, d.y, { epochs: 3, batchSize: 128, verbose: 0 });
+  console.log(JSON.stringify({ name: b.name, threads: b.threads, loss: h.history.loss.at(-1) }));
+  ${shutdown ? 'await gg.shutdown();' : '/* no shutdown: idle workers must not keep the process alive */'}
+`.replaceAll('gg.', `${gg}.`);
 
 const adam = (lr = 0.001): OptimizerConfig => ({
   kind: 'adam', learningRate: lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0, nesterov: false,
@@ -145,6 +169,70 @@ describe('simd-threads', () => {
     expect(checked).toBe(sizes.length * 6 * 3);
     for (const b of thr) (b.kernel.exports as unknown as { gg_pool_force_parallel(on: number): void }).gg_pool_force_parallel(0);
   }, 120_000);
+
+  // Correctness, not timing: a process whose workers kept it alive never exits, so the bound
+  // (60 s, far above the ~2 s this takes) only turns a hang into a failure instead of a stuck run.
+  it('a Node process that trained on simd-threads exits by itself with code 0 (ESM dist, no shutdown)', async () => {
+    const dist = await ensureFreshDist('index.js');
+    const r = await runNode(`import * as gg from ${JSON.stringify(dist)};\n${trainProgram('gg', false)}`, true, 60_000);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.out.trim().split('\n').at(-1)!);
+    expect(res).toMatchObject({ name: 'wasm-simd-threads', threads: 2 });
+    expect(Number.isFinite(res.loss)).toBe(true);
+  }, 120_000);
+
+  it('... and from CommonJS dist/index.cjs with gg.shutdown()', async () => {
+    await ensureFreshDist('index.cjs');
+    const cjs = `${ROOT}/dist/index.cjs`;
+    const r = await runNode(`const gg = require(${JSON.stringify(cjs)});\n(async () => {${trainProgram('gg', true)}})();`, false, 60_000);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out.trim().split('\n').at(-1)!)).toMatchObject({ name: 'wasm-simd-threads', threads: 2 });
+  }, 120_000);
+
+  it('without SharedArrayBuffer, simd-threads falls back to simd with a one-line notice naming the cause', async () => {
+    // Simulated as browsers without cross-origin isolation are: the global is absent.
+    const sab = Object.getOwnPropertyDescriptor(globalThis, 'SharedArrayBuffer')!;
+    const notices: string[] = [];
+    const old = setThreadsNotice((m) => notices.push(m));
+    try {
+      // @ts-expect-error: deleting a global for the simulation
+      delete globalThis.SharedArrayBuffer;
+      expect(threadsUnavailableReason()).toMatch(/SharedArrayBuffer is not available/);
+      const b = await load({ variant: 'simd-threads', threads: 2 });
+      expect(b.name).toBe('wasm-simd');
+      expect(b.threads).toBe(1);
+      // 'auto' with threads asked for also stays on simd, silently (threads were a wish, not a demand).
+      const a = await load({ threads: 2 });
+      expect(a.name).toBe('wasm-simd');
+    } finally {
+      Object.defineProperty(globalThis, 'SharedArrayBuffer', sab);
+      setThreadsNotice(old);
+    }
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/^gradguard: using the single-threaded 'simd' kernel instead of 'simd-threads': SharedArrayBuffer is not available/);
+    expect(notices[0]).not.toContain('\n');
+    // And with it back, 'auto' + threads: 2 picks the threaded build.
+    const t = await load({ threads: 2 });
+    expect(t.name).toBe('wasm-simd-threads');
+    expect(t.threads).toBe(2);
+  });
+
+  it('a browser main thread (window defined) is refused with its cause', () => {
+    const g = globalThis as { window?: unknown; crossOriginIsolated?: boolean };
+    try {
+      g.window = {};
+      g.crossOriginIsolated = false;
+      expect(threadsUnavailableReason()).toMatch(/not cross-origin isolated/);
+      g.crossOriginIsolated = true;
+      expect(threadsUnavailableReason()).toMatch(/main thread may not block; train inside a Web Worker/);
+    } finally {
+      delete g.window;
+      delete g.crossOriginIsolated;
+    }
+    expect(threadsUnavailableReason()).toBeNull();
+  });
 
   it('a disposed threaded backend refuses its models with DisposedError (no hang)', async () => {
     const b = await createWasmBackend({ variant: 'simd-threads', threads: 2 });

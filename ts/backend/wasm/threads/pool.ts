@@ -57,18 +57,21 @@ export function threadsUnavailableReason(): string | null {
  * The Node worker's program, run with `new Worker(source, { eval: true })`: the same steps as
  * ./worker.ts (the browser entry, built to dist/wasm-worker.js). Inline, so that Node finds it
  * from dist/index.js, dist/index.cjs, a bundle or the ts sources alike, with no file lookup.
+ * A dynamic import, not require: an eval worker inherits the parent's execArgv, and under
+ * `node --input-type=module` its source is an ES module, where require does not exist.
  * No Rust code may run before the stack pointer and TLS lines: until then this instance's
  * stack pointer is the main thread's.
  */
 export const NODE_WORKER_SOURCE = `
-const { parentPort, workerData: s } = require('node:worker_threads');
-const e = new WebAssembly.Instance(s.module, {
-  env: { memory: s.memory }, gg: { gg_spawn_worker: () => 0 },
-}).exports;
-e.__stack_pointer.value = s.stackTop;
-e.__wasm_init_tls(s.tls);
-parentPort.postMessage('started');
-e.gg_worker_run(s.builder);
+import('node:worker_threads').then(({ parentPort, workerData: s }) => {
+  const e = new WebAssembly.Instance(s.module, {
+    env: { memory: s.memory }, gg: { gg_spawn_worker: () => 0 },
+  }).exports;
+  e.__stack_pointer.value = s.stackTop;
+  e.__wasm_init_tls(s.tls);
+  parentPort.postMessage('started');
+  e.gg_worker_run(s.builder);
+});
 `;
 
 /**
