@@ -445,18 +445,24 @@ export class HealthMonitor {
           `the loss jumped to ${fmt(loss)} (z-score ${fmt(lossZ)} against the last ${t.zWindow} steps) and ${hits.length} of the last ${this.lossOutliers.length} steps were such outliers: the loss has shifted up, typically because the learning rate is too high for the current curvature.`);
       }
     }
+    // The smoothed loss is judged on every step, and consecutive values share most of their
+    // inputs (an EMA with alpha 0.1 remembers about 10 steps): persistence over persistWindow
+    // steps would add nothing. The window is persistWindow EMA memories (8 × 10 = 80 steps),
+    // i.e. about persistWindow independent looks, as for the statistics samples.
+    const lossWindow = t.persistWindow * Math.max(1, Math.round(1 / t.lossEmaAlpha));
     // Diverging (smoothed loss well above its best). The margin has a floor of 10 % of the first
     // smoothed loss so that the noise of a nearly converged minibatch loss (best 0.02, typical
     // 0.05) cannot pass for divergence.
     const margin = (t.divergeFactor - 1) * Math.max(this.bestEma, 0.1 * this.firstEma);
     this.rule(out, 'loss_diverging', [], this.lossEma > this.bestEma + margin, step, epoch, 'critical',
       () => ({ smoothedLoss: this.lossEma, bestSmoothedLoss: this.bestEma, loss, lossZScore: lossZ }),
-      () => `the smoothed loss rose to ${fmt(this.lossEma)} from a best of ${fmt(this.bestEma)}: training is moving away from the minimum, typically because the learning rate is too high for the current curvature.`);
+      () => `the smoothed loss rose to ${fmt(this.lossEma)} from a best of ${fmt(this.bestEma)}: training is moving away from the minimum, typically because the learning rate is too high for the current curvature.`,
+      undefined, lossWindow);
     const plateau = this.plateauHolds(step);
     this.rule(out, 'loss_plateau', [], plateau !== null, step, epoch, 'warning',
       () => ({ smoothedLoss: this.lossEma, earlierSmoothedLoss: plateau ?? NaN, lookbackSteps: Math.round(t.plateauMinSteps / 2), firstLoss: this.firstLoss, steps: step }),
       () => `after ${step} steps the smoothed loss (${fmt(this.lossEma)}) has barely moved over the last ${Math.round(t.plateauMinSteps / 2)} steps (from ${fmt(plateau ?? NaN)}) and is still ${fmt((100 * this.lossEma) / this.firstEma)} % of where it started: the model is not learning. Vanishing gradients, saturated or dead units, or a learning rate far off are the usual causes.`,
-    );
+      undefined, lossWindow);
   }
 
   /** Feeds the logs of a finished epoch (0-based). Returns the diagnoses that fired. */
@@ -605,17 +611,18 @@ export class HealthMonitor {
 
   /** Evaluates a debounced rule; fires once when it persisted past the warm-up (Persistence).
    * Judgements during the warm-up are recorded for confirmShortWindows but never fire here.
-   * `variant` separates the windows of two rules for the same kind. */
+   * `variant` separates the windows of two rules for the same kind; `window` is n (samples, or
+   * steps for the loss rules judged on every step). */
   private rule(
     out: Diagnosis[], kind: DiagnosisKind, layers: number[], hit: boolean, step: number, epoch: number,
     severity: Diagnosis['severity'], evidence: () => Record<string, number | string>, explanation: () => string,
-    variant?: string,
+    variant?: string, window = this.thresholds.persistWindow,
   ): void {
     if (this.fired.has(this.onceKey(kind, layers))) return;
     const key = `${kind}:${layers.join(',')}:${variant ?? ''}`;
     let r = this.persist.get(key);
     if (!r) {
-      r = { kind, layers, severity, p: new Persistence(this.thresholds.persistWindow, this.thresholds.persistFraction) };
+      r = { kind, layers, severity, p: new Persistence(window, this.thresholds.persistFraction) };
       this.persist.set(key, r);
     }
     const warm = step < this.thresholds.warmupSteps;
