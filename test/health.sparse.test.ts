@@ -133,13 +133,27 @@ describe('CLI configuration (every 16 steps, 1 epoch of 3000 samples): broken ru
     const m = new HealthMonitor({ spec: SEED_SPEC });
     for (let s = 0; s < STEPS; s += EVERY) m.observeStep(s, stats([layer(), layer(), layer()], 2.4 - s / 200), 0);
     expect(summary(m.observeEpoch(0, { loss: 2.4e6, accuracy: 0.8 }))).toEqual([['loss_diverging', [], 80]]);
+    // After a step's blow-up and a repair (rearm), the epoch mean that still carries the blown-up
+    // steps is not a second divergence.
+    const mr = new HealthMonitor({ spec: SEED_SPEC });
+    mr.observeLoss(0, 2.4);
+    expect(summary(mr.observeLoss(1, 5e5))).toEqual([['loss_diverging', [], 1]]);
+    mr.rearm('loss_diverging');
+    for (let s = 2; s < STEPS; s++) mr.observeLoss(s, 0.5);
+    expect(mr.observeEpoch(0, { loss: 5e5 / STEPS + 0.5, accuracy: 0.7 })).toEqual([]); // 5.3e3 > 100 × 2.4
     // Loss flat at ln 10, accuracy 0.11: learnt nothing (no blow-up, so "raise the rate" first).
     const m2 = new HealthMonitor({ spec: SEED_SPEC, learningRate: 1e-6 });
     const flat = fitLike(m2, { loss: (s) => 2.35 - 0.0001 * s, layers: () => [layer(), layer(), layer()], acc: 0.11 });
     expect(summary(flat)).toEqual([['loss_plateau', [], STEPS - 1]]);
     expect(flat[0]!.remedies[0]!.setting).toBe('optimizer.learningRate');
     expect(flat[0]!.remedies[0]!.value).toBeCloseTo(1e-5, 15); // ×10 of 1e-6 in f64
-    // ...but not for a binary classifier (one sigmoid unit: "chance" depends on the class balance)
+    // ...but not after fewer than warmupSteps steps (a tiny dataset's first epoch)
+    const m3 = new HealthMonitor({ spec: SEED_SPEC });
+    for (let s = 0; s < DEFAULT_THRESHOLDS.warmupSteps - 1; s++) m3.observeLoss(s, 2.3);
+    expect(m3.observeEpoch(0, { loss: 2.3, accuracy: 0.11 })).toEqual([]);
+    m3.observeLoss(DEFAULT_THRESHOLDS.warmupSteps - 1, 2.3);
+    expect(summary(m3.observeEpoch(1, { loss: 2.3, accuracy: 0.11 }))).toEqual([['loss_plateau', [], DEFAULT_THRESHOLDS.warmupSteps - 1]]);
+    // ...nor for a binary classifier (one sigmoid unit: "chance" depends on the class balance)
     const bin = new HealthMonitor({ spec: { layers: [dense(8, 16, 'relu'), dense(16, 1, 'sigmoid')], loss: 'binary_crossentropy', fromLogits: false } });
     expect(bin.observeEpoch(0, { loss: 0.69, accuracy: 0.5 })).toEqual([]);
   });

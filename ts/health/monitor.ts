@@ -177,6 +177,8 @@ export class HealthMonitor {
   private readonly lossZ: OutlierDetector;
   private readonly gradOutliers: Array<{ out: boolean; step: number; epoch: number }> = [];
   private readonly lossOutliers: Array<{ out: boolean; step: number; epoch: number }> = [];
+  /** A step's loss exceeded lossBlowup × the first (kept through rearm: the epoch rule uses it). */
+  private stepBlowup = false;
   /** The latest step whose loss was seen (with or without statistics). */
   private lastStep = -1;
   private lossEma = NaN;
@@ -426,6 +428,7 @@ export class HealthMonitor {
     const t = this.thresholds;
     // Blow-up, from the first step (no warm-up, no window): a fact, not a trend.
     if (loss > t.lossBlowup * this.firstLoss && this.firstLoss > 0) {
+      this.stepBlowup = true;
       this.fire(out, 'loss_diverging', 'critical', [], step, epoch,
         { loss, firstLoss: this.firstLoss, growth: loss / this.firstLoss },
         `the loss jumped to ${fmt(loss)}, ${fmt(loss / this.firstLoss)} times its first value: the optimizer overshot far past the minimum (learning rate too high).`);
@@ -480,17 +483,22 @@ export class HealthMonitor {
     this.confirmShortWindows(out);
 
     // The epoch as a whole: a mean loss orders of magnitude above the first step's is a blow-up
-    // even if it happened between two statistics samples; accuracy at chance level (1/classes)
-    // after a full epoch, with the loss not below half its start, is a model that learnt nothing.
+    // even if it happened between two statistics samples (or the caller fed no per-step losses);
+    // accuracy at chance level (1/classes) after a full epoch of at least warmupSteps steps, with
+    // the loss not below half its start, is a model that learnt nothing.
     const firstLoss = Number.isFinite(this.firstLoss) ? this.firstLoss : this.epochs[0]!.loss;
-    if (logs.loss !== undefined && firstLoss !== undefined && firstLoss > 0 && logs.loss > t.lossBlowup * firstLoss) {
+    // Skipped once a step's loss blew up: the epoch mean only repeats it (and after a repair's
+    // rollback the mean still carries the steps before it).
+    if (!this.stepBlowup && logs.loss !== undefined && firstLoss !== undefined && firstLoss > 0 && logs.loss > t.lossBlowup * firstLoss) {
       this.fire(out, 'loss_diverging', 'critical', [], step, epoch,
         { epochLoss: logs.loss, firstLoss, growth: logs.loss / firstLoss },
         `the epoch's mean loss is ${fmt(logs.loss)}, ${fmt(logs.loss / firstLoss)} times the first step's: some steps overshot far past the minimum (learning rate too high), and the epoch's accuracy shows what is left.`);
     }
     const classes = this.classes();
     const epochAcc = logs.acc ?? logs.accuracy;
-    if (classes >= 3 && epochAcc !== undefined && Number.isFinite(epochAcc) && epochAcc < t.chanceAccuracyFactor / classes
+    // Not before warmupSteps steps: a few steps (a tiny dataset's first epoch) at chance is normal.
+    const enoughSteps = this.lastStep < 0 || this.lastStep + 1 >= t.warmupSteps;
+    if (classes >= 3 && enoughSteps && epochAcc !== undefined && Number.isFinite(epochAcc) && epochAcc < t.chanceAccuracyFactor / classes
       && (logs.loss === undefined || firstLoss === undefined || logs.loss > 0.5 * firstLoss)) {
       const blewUp = this.fired.has(this.onceKey('loss_diverging', []));
       this.fire(out, 'loss_plateau', 'warning', [], step, epoch,
