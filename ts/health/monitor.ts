@@ -4,11 +4,15 @@
 //
 // How it stays quiet on healthy runs (DeepDiagnosis flagged 37 of 78 healthy MNIST models, mostly
 // through a dead-ReLU rule evaluated on single batches):
-//   1. no gradient/activation rule is evaluated during the first `warmupSteps` steps;
-//   2. a rule fires only when it held on ≥ persistFraction of the last persistWindow samples;
+//   1. no gradient/activation rule fires during the first `warmupSteps` steps;
+//   2. a rule fires only when it held on ≥ persistFraction of the last persistWindow samples
+//      (the smoothed-loss rules, judged every step: of the last persistWindow/lossEmaAlpha steps);
+//      a rule that never had that many samples (sparse statistics, short runs) is judged at the
+//      epoch's end on the ≥ persistMinSamples it has (Persistence.shortConfirmed);
 //   3. the gradient-norm outlier detector is llm.c's, which keeps outliers out of its window;
 //   4. each diagnosis (kind + layers) fires once per run unless re-armed (repair does that).
-// Non-finite values and first-step checks are the exceptions: they are facts, not trends.
+// Non-finite values, blow-ups against the first step and first-step checks are the exceptions:
+// they are facts, not trends. The loss rules see every step's loss (observeLoss between samples).
 
 import type { ActivationName, ModelSpec, StepStats } from '../backend/types.js';
 import {

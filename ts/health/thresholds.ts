@@ -63,7 +63,9 @@ export interface HealthThresholds {
   /** z above this is an outlier (and is kept out of the window) [LLMC]. */
   zThreshold: number;
   /** Exploding also fires when this many of the last persistWindow gradient-norm samples were
-   * outliers (llm.c lets the 3rd consecutive outlier in: three in a row is a level shift). */
+   * outliers (llm.c lets the 3rd consecutive outlier in: three in a row is a level shift);
+   * diverging when this many of the last persistWindow steps' losses were (every step, past the
+   * warm-up, against the last zWindow losses). */
   zOutliersToFire: number;
 
   // ---- dead / saturated units [DD] ----
@@ -82,7 +84,8 @@ export interface HealthThresholds {
   updateRatioLow: number;
 
   // ---- loss curve ----
-  /** Exponential smoothing factor of the step loss (0.1 = about a 10-sample memory). */
+  /** Exponential smoothing factor of the step loss, fed every step (0.1 = about a 10-step memory;
+   * the smoothed-loss rules persist over persistWindow / lossEmaAlpha steps). */
   lossEmaAlpha: number;
   /** Diverging: smoothed loss above this multiple of the best smoothed loss so far. */
   divergeFactor: number;
@@ -173,9 +176,9 @@ export const RULE_SOURCES = {
   saturated_units: 'DeepDiagnosis (ICSE 2022): sigmoid/tanh pre-activations with |z| ≥ 5',
   learning_rate_too_high: 'CS231n (Karpathy): update-to-weight ratio ‖ΔW‖/‖W‖ should be near 1e-3',
   learning_rate_too_low: 'CS231n (Karpathy): update-to-weight ratio ‖ΔW‖/‖W‖ should be near 1e-3',
-  loss_diverging: 'smoothed loss above 2× its best value; llm.c loss z-score',
+  loss_diverging: 'every step\'s loss: above 100× the first; smoothed loss above 2× its best value; llm.c loss z-score; epoch mean above 100× the first',
   loss_oscillating: 'AUTOTRAINER (ICSE 2021): accuracy peak-to-trough ≥ 0.03 in ≥ 20 % of epochs',
-  loss_plateau: 'AUTOTRAINER (ICSE 2021): best accuracy gain per epoch < 0.01 below 0.7 accuracy; loss not moving from its initial value',
+  loss_plateau: 'AUTOTRAINER (ICSE 2021): best accuracy gain per epoch < 0.01 below 0.7 accuracy; loss not moving from its initial value; epoch accuracy at chance level',
   unnormalized_inputs: 'LeCun et al., Efficient BackProp (1998): centre inputs and scale to unit-order variance',
   poor_initialization: 'Glorot & Bengio (2010), He et al. (2015): weight std sqrt(2/(fan_in+fan_out)) or sqrt(2/fan_in)',
   loss_activation_mismatch: 'Keras: softmax pairs with categorical CE, sigmoid with binary CE, from_logits with a linear output',
