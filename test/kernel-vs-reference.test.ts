@@ -34,6 +34,7 @@ import type {
   StepStats, Targets,
 } from '../ts/backend/types.js';
 import { INITIALIZERS, LAYER_STATS_FIELDS } from '../ts/backend/types.js';
+import type { DenseLayerSpec } from '../ts/backend/types.js';
 import { createWasmBackend, type WasmBackend } from '../ts/backend/wasm/index.js';
 import { createReferenceBackend } from '../ts/reference/backend.js';
 import { initValues } from '../ts/reference/init.js';
@@ -374,7 +375,7 @@ for (const variant of ['simd', 'scalar'] as const) {
         it(kind, () => {
           const spec = specOf({ sizes: [1, 1], hidden: 'linear', last: 'linear', loss: 'mean_squared_error', fromLogits: false });
           for (const [n, fanIn, fanOut, seed] of [[1, 1, 1, 0], [7, 3, 5, 1], [1000, 784, 128, 42], [4099, 97, 13, 0xffffffff]]) {
-            const specN: ModelSpec = { ...spec, layers: [{ ...spec.layers[0], inputSize: n, units: 1, useBias: false }] };
+            const specN: ModelSpec = { ...spec, layers: [{ ...(spec.layers[0] as DenseLayerSpec), inputSize: n, units: 1, useBias: false }] };
             const m = wasm.createModel(specN);
             m.initTensor(0, n, kind as InitializerName, fanIn, fanOut, 0.05, seed);
             const got = m.getParams();

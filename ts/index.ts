@@ -29,8 +29,8 @@ export {
   type CompileHook,
 } from './model/sequential.js';
 export {
-  layers, activations, initializers, Dense,
-  type Layer, type DenseOptions, type ActivationSpec, type InitializerSpec, type ParamTensor, type BuiltLayer,
+  layers, activations, initializers, constraints, Dense, BatchNormalization,
+  type Layer, type DenseOptions, type BatchNormalizationOptions, type ConstraintIdentifier, type ActivationSpec, type InitializerSpec, type ParamTensor, type BuiltLayer,
 } from './model/layers.js';
 export {
   optimizers, Optimizer, OPTIMIZER_DEFAULTS,

@@ -27,6 +27,20 @@ export const INITIALIZERS = [
 ] as const;
 export type InitializerName = (typeof INITIALIZERS)[number];
 
+/** Weight constraint kinds; index = the ABI code (docs/abi.md, "Constraint kinds"). */
+export const CONSTRAINTS = ['none', 'max_norm', 'non_neg', 'unit_norm', 'min_max_norm', 'min_max_value'] as const;
+export type ConstraintName = (typeof CONSTRAINTS)[number];
+/**
+ * A resolved constraint (Keras 3's equations, docs/abi.md): max_norm uses maxValue;
+ * min_max_norm minValue, maxValue, rate; min_max_value minValue, maxValue; the rest none.
+ */
+export interface ConstraintSpec {
+  kind: ConstraintName;
+  minValue: number;
+  maxValue: number;
+  rate: number;
+}
+
 export interface DenseLayerSpec {
   kind: 'dense';
   inputSize: number;
@@ -35,8 +49,28 @@ export interface DenseLayerSpec {
   /** leaky_relu negative slope (default 0.2) or elu alpha (default 1.0); ignored otherwise. */
   activationParam: number;
   useBias: boolean;
+  /** Applied to W (in, units) after each update, per unit (Keras axis 0); absent = none. */
+  kernelConstraint?: ConstraintSpec | null;
+  /** Applied to b after each update (one vector); absent = none. */
+  biasConstraint?: ConstraintSpec | null;
 }
-export type LayerSpec = DenseLayerSpec;
+
+/** BatchNormalization over the features (docs/abi.md): inputSize = units = f. */
+export interface BatchNormLayerSpec {
+  kind: 'batchnorm';
+  inputSize: number;
+  units: number;
+  /** Applied to y = γ·x̂ + β ('linear' for Keras's plain layer). */
+  activation: ActivationName;
+  activationParam: number;
+  /** β (offset) is trained; else β ≡ 0. */
+  center: boolean;
+  /** γ (scale) is trained; else γ ≡ 1. */
+  scale: boolean;
+  momentum: number;
+  epsilon: number;
+}
+export type LayerSpec = DenseLayerSpec | BatchNormLayerSpec;
 
 export interface ModelSpec {
   layers: LayerSpec[];
@@ -62,12 +96,30 @@ export interface OptimizerConfig {
   globalClipNorm: number;
 }
 
-/** Where each layer's tensors sit in the flat parameter/gradient regions (f32 units). */
+/**
+ * Where each layer's tensors sit in the flat parameter/gradient regions (f32 units). For a
+ * batchnorm layer W is γ and b is β (length 0 when scale/center is off), and movingOffset /
+ * movingLength (2f) locate moving_mean (f) then moving_variance (f); 0, 0 for a dense layer.
+ * Trainable tensors come first in the region, the moving statistics after all of them
+ * (docs/abi.md, "Region layout"); the optimizer never updates the moving statistics.
+ */
 export interface LayerLayout {
   wOffset: number;
   wLength: number;
   bOffset: number;
   bLength: number;
+  movingOffset: number;
+  movingLength: number;
+}
+
+/**
+ * The optimizer's state, for an exact rollback: `step` = updates applied since setOptimizer,
+ * `slots` = the slot region (2 × trainable parameters). The slot layout is the backend's own
+ * (opaque): restore a state only into the backend model it came from, with the same optimizer kind.
+ */
+export interface OptimizerStateSnapshot {
+  step: number;
+  slots: Float32Array;
 }
 
 /** Labels: Int32Array (batch) for sparse CE, else Float32Array (batch, outputSize). */
@@ -76,6 +128,8 @@ export type Targets = Int32Array | Float32Array;
 export interface BackendModel {
   readonly spec: ModelSpec;
   readonly paramCount: number;
+  /** The first trainableCount parameters are trainable; the rest are moving statistics. */
+  readonly trainableCount: number;
   readonly layout: readonly LayerLayout[];
 
   /** A copy of the flat parameter region. */
@@ -91,6 +145,13 @@ export interface BackendModel {
 
   setOptimizer(config: OptimizerConfig): void;
   setLearningRate(lr: number): void;
+  /** A copy of the optimizer's slots and step counter. */
+  getOptimizerState(): OptimizerStateSnapshot;
+  /**
+   * Writes back a state from getOptimizerState() of this model (slots length must match). Call it
+   * after any setOptimizer (which resets the state) to keep the moments across a config change.
+   */
+  setOptimizerState(state: OptimizerStateSnapshot): void;
 
   /** x is (batch, in0) row-major. Returns the mean loss; see lastCorrect(). */
   trainStep(x: Float32Array, y: Targets, batch: number): number;

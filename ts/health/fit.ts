@@ -12,14 +12,15 @@
 //   non_finite, exploding_gradients, loss_diverging, learning_rate_too_high →
 //     restore the last good weights (a copy taken at each healthy statistics sample),
 //     multiply the learning rate by lrFactor (unless a schedule drives it), turn on global-norm
-//     clipping (clipNorm) if no clipping is on. Re-sending the optimizer config resets the
-//     optimizer's state (moments): the kernel has no export to read/write that state yet, so the
-//     rollback restores weights exactly and restarts the moments from zero.
+//     clipping (clipNorm) if no clipping is on. The snapshot holds the optimizer's state too
+//     (moments and step counter, BackendModel.getOptimizerState): re-sending the optimizer config
+//     resets it, so the saved state is written back afterwards and the run resumes exactly where
+//     the good step left it, only with the new learning rate / clipping.
 //   after maxRepairs attempts: stop training (model.stopTraining) with a 'gave_up' action.
 //   Other diagnoses (dead/saturated units, vanishing, plateau, ...) need a change of architecture
 //   or initialization: they are reported with ranked remedies, not applied.
 
-import type { ModelSpec, StepStats } from '../backend/types.js';
+import type { ModelSpec, OptimizerStateSnapshot, StepStats } from '../backend/types.js';
 import { OptionError, checkNumber, checkOptions, describe } from '../errors.js';
 import type { Callback, Logs } from '../model/callbacks.js';
 import type { History } from '../model/history.js';
@@ -143,8 +144,10 @@ function healthPlugin(model: Sequential, value: unknown) {
   record.samples = monitor.samples;
 
   // Repair state: the last weights seen healthy, and the action awaiting its "after" loss.
-  let good: { params: Float32Array; step: number } | null = null;
-  let candidate: { params: Float32Array; step: number } | null = null;
+  type Snapshot = { params: Float32Array; opt: OptimizerStateSnapshot; step: number };
+  const snap = (step: number): Snapshot => ({ params: bm.getParams(), opt: bm.getOptimizerState(), step });
+  let good: Snapshot | null = null;
+  let candidate: Snapshot | null = null;
   let pendingAfter: RepairAction | null = null;
   let repairs = 0;
   let epoch = 0;
@@ -160,6 +163,7 @@ function healthPlugin(model: Sequential, value: unknown) {
         note: `${d.kind.replace(/_/g, ' ')} persisted after ${repairs} repair attempt(s); stopped training with the last good weights (step ${good.step}). Try the remedies: ${d.remedies.slice(0, 3).map((r) => `${r.setting} = ${String(r.value)}`).join('; ')}`,
       });
       bm.setParams(good.params);
+      bm.setOptimizerState(good.opt);
       model.stopTraining = true;
       if (o.policy !== 'observe') console.warn(`[gradguard repair] giving up: ${record.actions.at(-1)!.note}`);
       return true;
@@ -171,9 +175,10 @@ function healthPlugin(model: Sequential, value: unknown) {
     else { opt.learningRate = opt.learningRate * o.lrFactor; notes.push(`learning rate ${before.learningRate} → ${opt.learningRate}`); }
     const clipping = cfg.clipValue > 0 || cfg.clipNorm > 0 || cfg.globalClipNorm > 0;
     if (!clipping) { opt._setGlobalClipNorm(o.clipNorm); notes.push(`global-norm clipping at ${o.clipNorm}`); }
-    bm.setOptimizer(opt.getConfig()); // also resets the optimizer's moments (see the file comment)
+    bm.setOptimizer(opt.getConfig()); // resets the optimizer's state: write the good one back
+    bm.setOptimizerState(good.opt);
     candidate = null;
-    notes.push('optimizer state reset');
+    notes.push(`optimizer state (moments, step ${good.opt.step}) restored`);
     const action: RepairAction = {
       kind: 'rollback', diagnosis: d.kind, step: info.step, epoch: info.epoch, restoredStep: good.step, before,
       after: { learningRate: opt.learningRate, globalClipNorm: opt.getConfig().globalClipNorm }, note: notes.join('; '),
@@ -188,7 +193,7 @@ function healthPlugin(model: Sequential, value: unknown) {
 
   const callback: Callback = {
     onTrainBegin() {
-      if (o.policy === 'repair') good = { params: bm.getParams(), step: model.iterations };
+      if (o.policy === 'repair') good = snap(model.iterations);
     },
     onEpochBegin(e: number) { epoch = e; },
     onEpochEnd(e: number, logs: Logs) { monitor.observeEpoch(e, logs); },
@@ -224,7 +229,7 @@ function healthPlugin(model: Sequential, value: unknown) {
       if (info.stats) {
         if (fired.length === 0 && monitor.isGoodSample(info.stats)) {
           if (candidate) good = candidate;
-          candidate = { params: bm.getParams(), step: info.step + 1 };
+          candidate = snap(info.step + 1);
         } else {
           candidate = null;
         }

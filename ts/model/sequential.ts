@@ -216,7 +216,8 @@ export class Sequential {
       throw new ShapeError(`add: the first layer needs an input size, e.g. gg.layers.dense({ inputShape: [784], units: … })`);
     }
     // Keras-style unique names: dense, dense_1, dense_2, …
-    const base = layer.className.toLowerCase();
+    // Keras's default names: 'dense', 'batch_normalization' (snake case of the class name).
+    const base = layer.className.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase();
     if (layer.name === undefined) {
       const n = this.layerList.filter((l) => l.className === layer.className).length;
       let name = n === 0 ? base : `${base}_${n}`;
@@ -318,20 +319,25 @@ export class Sequential {
       throw new BackendError(`${w}: the ${backend.name} backend could not create the model: ${(e as Error)?.message ?? String(e)}`);
     }
     const tensors = built.flatMap((b) => b.params);
-    // Layout order is W₀, b₀, W₁, b₁ …: the same order as `tensors`, which fixes the seeds.
-    let t = 0;
+    // `tensors` is in Keras order (W₀, b₀, W₁, b₁ …; batchnorm γ, β, moving_mean,
+    // moving_variance), which fixes the seeds: tensor t gets tensorSeed(seed, t). regionOffsets
+    // places them as the backend does; check it against the backend's own layout.
+    const offsets = regionOffsets(tensors);
+    const fromLayout: [number, number][] = [];
     bm.layout.forEach((lay) => {
-      for (const [off, len] of [[lay.wOffset, lay.wLength], [lay.bOffset, lay.bLength]] as const) {
-        if (len === 0) continue;
-        const p = tensors[t];
-        if (!p || p.shape.reduce((a, b) => a * b, 1) !== len) {
-          bm.dispose();
-          throw new BackendError(`${w}: the backend's parameter layout does not match the layers (tensor ${t})`);
-        }
-        if (keep === null) bm.initTensor(off, len, p.init.kind, p.fanIn, p.fanOut, p.init.value, tensorSeed(this.seed, t));
-        t++;
-      }
+      for (const [off, len] of [[lay.wOffset, lay.wLength], [lay.bOffset, lay.bLength]] as const) if (len > 0) fromLayout.push([off, len]);
+      const f = lay.movingLength / 2;
+      if (f > 0) fromLayout.push([lay.movingOffset, f], [lay.movingOffset + f, f]);
     });
+    const bad = fromLayout.length !== tensors.length ? tensors.length
+      : tensors.findIndex((p, t) => fromLayout[t][0] !== offsets[t] || fromLayout[t][1] !== tensorSize(p));
+    if (bad >= 0) {
+      bm.dispose();
+      throw new BackendError(`${w}: the backend's parameter layout does not match the layers (tensor ${bad})`);
+    }
+    if (keep === null) {
+      tensors.forEach((p, t) => bm.initTensor(offsets[t], tensorSize(p), p.init.kind, p.fanIn, p.fanOut, p.init.value, tensorSeed(this.seed, t)));
+    }
     if (keep !== null) bm.setParams(keep);
     bm.setOptimizer(optimizer.getConfig());
     optimizer._bind(bm);
@@ -612,16 +618,8 @@ export class Sequential {
   getWeights(): WeightTensor[] {
     const c = this.need('getWeights');
     const flat = c.backendModel.getParams();
-    const out: WeightTensor[] = [];
-    let t = 0;
-    for (const lay of c.backendModel.layout) {
-      for (const [off, len] of [[lay.wOffset, lay.wLength], [lay.bOffset, lay.bLength]] as const) {
-        if (len === 0) continue;
-        const p = c.tensors[t++];
-        out.push({ name: p.name, shape: [...p.shape], data: flat.slice(off, off + len) });
-      }
-    }
-    return out;
+    const offsets = regionOffsets(c.tensors); // equal to the backend's layout (compile checks it)
+    return c.tensors.map((p, t) => ({ name: p.name, shape: [...p.shape], data: flat.slice(offsets[t], offsets[t] + tensorSize(p)) }));
   }
 
   /**
@@ -640,18 +638,8 @@ export class Sequential {
     }
     const total = tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
     const flat = new Float32Array(total);
-    // Offsets: the layout after compile; before compile the same W, b order packed densely,
-    // which is what every backend's layout is (asserted by compile()).
-    const offsets: number[] = [];
-    if (this.compiled) {
-      for (const lay of this.compiled.backendModel.layout) {
-        offsets.push(lay.wOffset);
-        if (lay.bLength > 0) offsets.push(lay.bOffset);
-      }
-    } else {
-      let off = 0;
-      for (const t of tensors) { offsets.push(off); off += t.shape.reduce((x, y) => x * y, 1); }
-    }
+    // Offsets: every backend's layout, before and after compile (compile() asserts it).
+    const offsets = regionOffsets(tensors);
     weights.forEach((wt, i) => {
       const t = tensors[i];
       const len = t.shape.reduce((x, y) => x * y, 1);
@@ -687,11 +675,9 @@ export class Sequential {
       weights = this.getWeights().map((t) => ({ name: t.name, shape: t.shape, dtype: 'float32' as const, data: f32ToBase64(t.data) }));
     } else if (this.pendingWeights) {
       const tensors = this.buildLayers().flatMap((b) => b.params);
-      let off = 0;
-      weights = tensors.map((t) => {
-        const len = t.shape.reduce((x, y) => x * y, 1);
-        const data = f32ToBase64(this.pendingWeights!.subarray(off, off + len));
-        off += len;
+      const offsets = regionOffsets(tensors);
+      weights = tensors.map((t, i) => {
+        const data = f32ToBase64(this.pendingWeights!.subarray(offsets[i], offsets[i] + tensorSize(t)));
         return { name: t.name, shape: [...t.shape], dtype: 'float32' as const, data };
       });
     }
@@ -730,12 +716,13 @@ export class Sequential {
     const pad = (s: string, n: number) => (s.length >= n ? s.slice(0, n - 1) + ' ' : s + ' '.repeat(n - s.length));
     const row = (a: string, b: string, c: string) => ' ' + pad(a, cols[0] - 1) + pad(b, cols[1]) + c;
     const lines: string[] = [`Model: "${this.name}"`, '_'.repeat(width), row('Layer (type)', 'Output Shape', 'Param #'), '='.repeat(width)];
-    let total = 0;
+    let total = 0, nonTrainable = 0;
     if (this.layerList.length > 0) {
       const built = this.buildLayers();
       built.forEach((b, i) => {
-        const n = b.params.reduce((s, p) => s + p.shape.reduce((x, y) => x * y, 1), 0);
+        const n = b.params.reduce((s, p) => s + tensorSize(p), 0);
         total += n;
+        nonTrainable += b.params.reduce((s, p) => s + (p.trainable === false ? tensorSize(p) : 0), 0);
         const l = this.layerList[i];
         const act = l.activationName ?? '';
         lines.push(row(`${l.name} (${l.className}${act && act !== 'linear' ? `, ${act}` : ''})`, `(None, ${b.outputSize})`, String(n)));
@@ -744,7 +731,8 @@ export class Sequential {
     }
     const kb = (total * 4) / 1024;
     lines.push('='.repeat(width), `Total params: ${total.toLocaleString('en-US')} (${kb < 1024 ? `${kb.toFixed(2)} KB` : `${(kb / 1024).toFixed(2)} MB`})`,
-      `Trainable params: ${total.toLocaleString('en-US')}`, 'Non-trainable params: 0', '_'.repeat(width));
+      `Trainable params: ${(total - nonTrainable).toLocaleString('en-US')}`,
+      `Non-trainable params: ${nonTrainable.toLocaleString('en-US')}`, '_'.repeat(width));
     if (this.compiled) {
       const oc = this.compiled.optimizer;
       lines.push(`Optimizer: ${oc.kind} (learningRate ${oc.learningRate}), loss: ${camel(this.compiled.loss)}, backend: ${this.compiled.backend.name}`);
@@ -766,6 +754,24 @@ export class Sequential {
     }
   }
   get isDisposed(): boolean { return this.disposed; }
+}
+
+const tensorSize = (t: ParamTensor): number => t.shape.reduce((x, y) => x * y, 1);
+
+/**
+ * Offsets of `tensors` (Keras order) in a backend's flat parameter region (docs/abi.md, "Region
+ * layout"): the trainable tensors packed in order, then the non-trainable ones (batchnorm moving
+ * statistics) in order.
+ */
+export function regionOffsets(tensors: readonly ParamTensor[]): number[] {
+  const off: number[] = new Array(tensors.length);
+  let o = 0;
+  for (const trainable of [true, false]) {
+    tensors.forEach((t, i) => {
+      if ((t.trainable !== false) === trainable) { off[i] = o; o += tensorSize(t); }
+    });
+  }
+  return off;
 }
 
 function lastLogs(h: History): Logs {

@@ -15,6 +15,7 @@ import type {
 } from '../backend/types.js';
 import { BackendError, DisposedError } from '../errors.js';
 import { initValues } from './init.js';
+import { applyConstraint } from './constraints.js';
 import { computeLayout, evaluateLoss, forward, forwardBackward, tensorsOf } from './network.js';
 import { clipGradients, OptimizerState, type Tensor } from './optimizers.js';
 import { computeStats } from './stats.js';
@@ -22,6 +23,7 @@ import { computeStats } from './stats.js';
 export class ReferenceModel implements BackendModel {
   readonly spec: ModelSpec;
   readonly paramCount: number;
+  readonly trainableCount: number;
   readonly layout: readonly LayerLayout[];
   private readonly tensors: Tensor[];
   private params: Float32Array;
@@ -34,12 +36,18 @@ export class ReferenceModel implements BackendModel {
 
   constructor(spec: ModelSpec) {
     this.spec = structuredClone(spec);
-    const { layout, paramCount } = computeLayout(this.spec);
+    const { layout, paramCount, trainableCount } = computeLayout(this.spec);
     this.layout = layout;
     this.paramCount = paramCount;
+    this.trainableCount = trainableCount;
     this.tensors = tensorsOf(layout);
     this.params = new Float32Array(paramCount);
     this.grads = new Float32Array(paramCount);
+    // Keras's initial moving statistics: moving_mean 0, moving_variance 1 (as the kernel).
+    this.spec.layers.forEach((l, i) => {
+      const lay = layout[i];
+      if (l.kind === 'batchnorm') this.params.fill(1, lay.movingOffset + l.units, lay.movingOffset + 2 * l.units);
+    });
   }
 
   getParams(): Float32Array { this.live(); return this.params.slice(); }
@@ -60,7 +68,25 @@ export class ReferenceModel implements BackendModel {
 
   setOptimizer(config: OptimizerConfig): void {
     this.live();
-    this.optimizer = new OptimizerState(config, this.paramCount);
+    this.optimizer = new OptimizerState(config, this.trainableCount);
+  }
+  getOptimizerState(): { step: number; slots: Float32Array } {
+    this.live();
+    const n = this.trainableCount;
+    const slots = new Float32Array(2 * n);
+    if (this.optimizer) { slots.set(this.optimizer.slot1); slots.set(this.optimizer.slot2, n); }
+    return { step: this.optimizer?.step ?? 0, slots };
+  }
+  setOptimizerState(state: { step: number; slots: Float32Array }): void {
+    this.live();
+    const n = this.trainableCount;
+    if (!this.optimizer) throw new BackendError('gradguard: setOptimizerState before setOptimizer (the reference model has no optimizer yet).');
+    if (state.slots.length !== 2 * n) {
+      throw new BackendError(`gradguard: setOptimizerState expected ${2 * n} slot values, got ${state.slots.length}.`);
+    }
+    this.optimizer.slot1.set(state.slots.subarray(0, n));
+    this.optimizer.slot2.set(state.slots.subarray(n));
+    this.optimizer.step = state.step;
   }
   setLearningRate(lr: number): void {
     this.live();
@@ -83,17 +109,43 @@ export class ReferenceModel implements BackendModel {
     const r = forwardBackward(this.spec, this.layout, this.paramCount, this.params, x, y, batch);
     this.grads.set(r.grads);
     this.correct = r.correct;
+    this.updateMovingStatistics(r.trace);
     const preClip = this.collectStats ? this.grads.slice() : null;
     const before = this.collectStats ? this.params.slice() : null;
     const clipped = clipGradients(this.grads, this.tensors, opt.config);
-    opt.apply(this.params, this.grads);
-    if (preClip && before) {
+    const nt = this.trainableCount;
+    opt.apply(this.params.subarray(0, nt), this.grads.subarray(0, nt));
+    // The statistics see the weights after the update and before the constraints (as the kernel).
+    const afterUpdate = preClip && before ? this.params.slice() : null;
+    this.spec.layers.forEach((l, i) => {
+      if (l.kind !== 'dense') return;
+      const lay = this.layout[i];
+      applyConstraint(l.kernelConstraint, this.params, lay.wOffset, l.inputSize, l.units);
+      if (lay.bLength > 0) applyConstraint(l.biasConstraint, this.params, lay.bOffset, l.units, 1);
+    });
+    if (preClip && before && afterUpdate) {
       this.stats = computeStats({
         spec: this.spec, layout: this.layout, batch, trace: r.trace, grads: preClip,
-        paramsBefore: before, paramsAfter: this.params, loss: r.loss, clipped,
+        paramsBefore: before, paramsAfter: afterUpdate, loss: r.loss, clipped, trainableCount: nt,
       });
     }
     return r.loss;
+  }
+
+  /**
+   * moving ← moving·momentum + batch·(1 − momentum) for each batchnorm layer (biased variance,
+   * Keras 3), in f64 from the stored f32 values, rounded once.
+   */
+  private updateMovingStatistics(trace: readonly { bn?: { mean: Float64Array; variance: Float64Array } }[]): void {
+    this.spec.layers.forEach((l, i) => {
+      const bn = trace[i].bn;
+      if (l.kind !== 'batchnorm' || !bn) return;
+      const o = this.layout[i].movingOffset, f = l.units, m = l.momentum;
+      for (let j = 0; j < f; j++) {
+        this.params[o + j] = this.params[o + j] * m + bn.mean[j] * (1 - m);
+        this.params[o + f + j] = this.params[o + f + j] * m + bn.variance[j] * (1 - m);
+      }
+    });
   }
 
   lastCorrect(): number { return this.correct; }

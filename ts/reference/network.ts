@@ -1,25 +1,35 @@
-// A stack of dense layers: parameter layout, forward pass, loss, backward pass.
+// A stack of dense and batchnorm layers: parameter layout, forward pass, loss, backward pass.
 // Pure functions over a parameter array (f32 region or f64 copy), computing in f64.
 
 import type { LayerLayout, ModelSpec, Targets } from '../backend/types.js';
 import { activationBackward, activationForward } from './activations.js';
+import { bnBackward, bnForwardInfer, bnForwardTrain, type BnTrainTrace } from './batchnorm.js';
 import { denseBackward, denseForward } from './dense.js';
 import { countCorrect, lossForwardBackward, lossMode, type LossHead } from './losses.js';
 
 /**
- * The flat parameter layout shared with the kernel (docs/abi.md, gg_model_layout): for each layer in
- * order, W (in, out) row-major then b (out); bLength = 0 (and bOffset = the end of W) without bias.
+ * The flat parameter layout shared with the kernel (docs/abi.md, gg_model_layout and "Region
+ * layout"): first, for each layer in order, W (in, out) row-major then b (out) — for batchnorm γ
+ * then β, each of length 0 when off; bLength = 0 (and bOffset = the end of W) without bias. Then
+ * the non-trainable part: each batchnorm layer's moving_mean (f) and moving_variance (f).
  */
-export function computeLayout(spec: ModelSpec): { layout: LayerLayout[]; paramCount: number } {
+export function computeLayout(spec: ModelSpec): { layout: LayerLayout[]; paramCount: number; trainableCount: number } {
   const layout: LayerLayout[] = [];
   let off = 0;
   for (const l of spec.layers) {
-    const wLength = l.inputSize * l.units;
-    const bLength = l.useBias ? l.units : 0;
-    layout.push({ wOffset: off, wLength, bOffset: off + wLength, bLength });
+    const wLength = l.kind === 'batchnorm' ? (l.scale ? l.units : 0) : l.inputSize * l.units;
+    const bLength = (l.kind === 'batchnorm' ? l.center : l.useBias) ? l.units : 0;
+    layout.push({ wOffset: off, wLength, bOffset: off + wLength, bLength, movingOffset: 0, movingLength: 0 });
     off += wLength + bLength;
   }
-  return { layout, paramCount: off };
+  const trainableCount = off;
+  spec.layers.forEach((l, i) => {
+    if (l.kind !== 'batchnorm') return;
+    layout[i].movingOffset = off;
+    layout[i].movingLength = 2 * l.units;
+    off += 2 * l.units;
+  });
+  return { layout, paramCount: off, trainableCount };
 }
 
 /** The parameter tensors in layout order (W₀, b₀, W₁, b₁, …; empty biases left out). */
@@ -45,12 +55,19 @@ function asF64(v: ArrayLike<number>): Float64Array {
   return v instanceof Float64Array ? v : Float64Array.from(v);
 }
 
-/** Per-layer values kept from the forward pass: z (pre-activation) and a (output), (batch, out). */
-export interface LayerTrace { z: Float64Array; a: Float64Array }
+/**
+ * Per-layer values kept from the forward pass: z (pre-activation; for batchnorm y = γ·x̂ + β) and
+ * a (output), (batch, out); for batchnorm in training mode also x̂ and the batch mean/variance.
+ */
+export interface LayerTrace { z: Float64Array; a: Float64Array; bn?: BnTrainTrace }
 
+/**
+ * Forward pass. `training`: batchnorm layers use the batch statistics (and record them in the
+ * trace); otherwise the moving statistics from `params`. Dense layers are the same either way.
+ */
 export function forward(
   spec: ModelSpec, layout: readonly LayerLayout[], params: ArrayLike<number>, x: ArrayLike<number>,
-  batch: number,
+  batch: number, training = false,
 ): LayerTrace[] {
   const trace: LayerTrace[] = [];
   params = asF64(params);
@@ -59,10 +76,17 @@ export function forward(
     const z = new Float64Array(batch * l.units);
     const a = new Float64Array(batch * l.units);
     const lay = layout[i];
-    denseForward(input, params, lay.wOffset, lay.bLength > 0 ? lay.bOffset : -1,
-      { batch, inSize: l.inputSize, outSize: l.units }, z);
+    const g = lay.wLength > 0 ? lay.wOffset : -1, b = lay.bLength > 0 ? lay.bOffset : -1;
+    let bn: BnTrainTrace | undefined;
+    if (l.kind === 'batchnorm') {
+      const shape = { batch, f: l.units, epsilon: l.epsilon };
+      if (training) bn = bnForwardTrain(input, params, g, b, shape, z);
+      else bnForwardInfer(input, params, g, b, lay.movingOffset, shape, z);
+    } else {
+      denseForward(input, params, lay.wOffset, b, { batch, inSize: l.inputSize, outSize: l.units }, z);
+    }
     activationForward(l.activation, l.activationParam, z, a, batch, l.units);
-    trace.push({ z, a });
+    trace.push(bn ? { z, a, bn } : { z, a });
     input = a;
   });
   return trace;
@@ -84,7 +108,7 @@ export function forwardBackward(
 ): ForwardBackwardResult {
   params = asF64(params);
   x = asF64(x);
-  const trace = forward(spec, layout, params, x, batch);
+  const trace = forward(spec, layout, params, x, batch, true);
   const L = spec.layers.length;
   const head = headOf(spec);
   const outN = spec.layers[L - 1].units;
@@ -99,8 +123,15 @@ export function forwardBackward(
     const dW = grads.subarray(lay.wOffset, lay.wOffset + lay.wLength);
     const db = lay.bLength > 0 ? grads.subarray(lay.bOffset, lay.bOffset + lay.bLength) : null;
     const dx = l > 0 ? new Float64Array(batch * spec_l.inputSize) : null;
-    denseBackward(input, params, lay.wOffset,
-      { batch, inSize: spec_l.inputSize, outSize: spec_l.units }, dz, dW, db, dx);
+    if (spec_l.kind === 'batchnorm') {
+      // forward: z = γ·x̂ + β with batch statistics (see bnBackward)
+      bnBackward(input, params, lay.wLength > 0 ? lay.wOffset : -1,
+        { batch, f: spec_l.units, epsilon: spec_l.epsilon }, trace[l].bn!, dz,
+        lay.wLength > 0 ? dW : null, db, dx);
+    } else {
+      denseBackward(input, params, lay.wOffset,
+        { batch, inSize: spec_l.inputSize, outSize: spec_l.units }, dz, dW, db, dx);
+    }
     if (l > 0) {
       // forward: a_{l−1} = f_{l−1}(z_{l−1})  ⇒  dz_{l−1} = dx · f'_{l−1}(z_{l−1})
       const prev = spec.layers[l - 1];

@@ -57,6 +57,8 @@ export interface StatsInput {
   paramsAfter: ArrayLike<number>;
   loss: number;
   clipped: boolean;
+  /** Parameters the optimizer updates (the first ones); the global words cover only these. */
+  trainableCount?: number;
 }
 
 export function computeStats(inp: StatsInput): StepStats {
@@ -114,7 +116,7 @@ export function computeStats(inp: StatsInput): StepStats {
       preactMeanAbs: sumAbsZ / n,
     };
   });
-  const total = paramsAfter.length;
+  const total = inp.trainableCount ?? paramsAfter.length;
   return {
     layers,
     globalGradNorm: norm2(grads, 0, total),

@@ -34,6 +34,12 @@ export interface KernelExports {
   gg_last_correct(h: number): number;
   gg_model_set_stats(h: number, on: number): void;
   gg_model_stats(h: number): number;
+  gg_model_trainable_count(h: number): number;
+  gg_model_moving_layout(h: number, out: number): void;
+  gg_model_opt_state(h: number): number;
+  gg_model_opt_state_len(h: number): number;
+  gg_model_opt_step(h: number): number;
+  gg_model_set_opt_step(h: number, step: number): void;
 }
 
 /** Exports every kernel build has had since the skeleton (memory and GEMM). */
@@ -43,7 +49,8 @@ export const MODEL_EXPORTS = [
   'gg_model_new', 'gg_model_free', 'gg_model_param_count', 'gg_model_params', 'gg_model_grads',
   'gg_model_layout', 'gg_init_fill', 'gg_model_set_optimizer', 'gg_model_set_lr', 'gg_train_step',
   'gg_forward_backward', 'gg_predict', 'gg_evaluate', 'gg_last_correct', 'gg_model_set_stats',
-  'gg_model_stats',
+  'gg_model_stats', 'gg_model_trainable_count', 'gg_model_moving_layout', 'gg_model_opt_state',
+  'gg_model_opt_state_len', 'gg_model_opt_step', 'gg_model_set_opt_step',
 ] as const;
 
 /** One instantiated kernel: its exports, zero-copy views and the allocator. */

@@ -8,38 +8,55 @@
 // Data crosses the boundary as one Float32Array.set per operand per call, never per element.
 import { BackendError, DisposedError } from '../../errors.js';
 import {
-  ACTIVATIONS, GLOBAL_STATS_WORDS, INITIALIZERS, LAYER_STATS_FIELDS, LAYER_STATS_WORDS, LOSSES,
+  ACTIVATIONS, CONSTRAINTS, GLOBAL_STATS_WORDS, INITIALIZERS, LAYER_STATS_FIELDS, LAYER_STATS_WORDS, LOSSES,
   OPTIMIZERS,
 } from '../types.js';
 import type {
-  Backend, BackendModel, InitializerName, LayerLayout, LayerStats, ModelSpec, OptimizerConfig,
-  StepStats, Targets,
+  Backend, BackendModel, ConstraintSpec, InitializerName, LayerLayout, LayerStats, ModelSpec, OptimizerConfig,
+  OptimizerStateSnapshot, StepStats, Targets,
 } from '../types.js';
 import type { Kernel } from './abi.js';
 import type { WasmVariant } from './locate.js';
 
-/** docs/abi.md: words 0..3 of the spec, then 6 words per layer. */
+/** docs/abi.md: words 0..3 of the spec, then 16 words per layer (spec version 2). */
 const SPEC_HEADER_WORDS = 4;
-const SPEC_LAYER_WORDS = 6;
+const SPEC_LAYER_WORDS = 16;
 /** docs/abi.md: the optimizer config has 12 f32 words. */
 const OPT_CFG_WORDS = 12;
 
-/** Encodes a ModelSpec as docs/abi.md's u32 words (act_param as f32 bits). */
+/** Encodes a ModelSpec as docs/abi.md's u32 words, spec version 2 (f32 words as their bits). */
 export function encodeSpec(spec: ModelSpec): Uint32Array {
   const words = new Uint32Array(SPEC_HEADER_WORDS + SPEC_LAYER_WORDS * spec.layers.length);
   const asF32 = new Float32Array(words.buffer);
-  words[0] = 1;
+  words[0] = 2;
   words[1] = spec.layers.length;
   words[2] = LOSSES.indexOf(spec.loss);
   words[3] = spec.fromLogits ? 1 : 0;
+  // A constraint's kind and parameters p0..p2 (docs/abi.md, "Constraint kinds").
+  const constraint = (o: number, c: ConstraintSpec | null | undefined) => {
+    if (!c || c.kind === 'none') return;
+    words[o] = CONSTRAINTS.indexOf(c.kind);
+    const p = c.kind === 'max_norm' ? [c.maxValue, 0, 0] : c.kind === 'min_max_norm' ? [c.minValue, c.maxValue, c.rate]
+      : c.kind === 'min_max_value' ? [c.minValue, c.maxValue, 0] : [0, 0, 0];
+    asF32.set(p, o + 1);
+  };
   spec.layers.forEach((l, i) => {
     const o = SPEC_HEADER_WORDS + SPEC_LAYER_WORDS * i;
-    words[o] = 0; // dense
     words[o + 1] = l.inputSize;
     words[o + 2] = l.units;
     words[o + 3] = ACTIVATIONS.indexOf(l.activation);
     asF32[o + 4] = l.activationParam;
-    words[o + 5] = l.useBias ? 1 : 0;
+    if (l.kind === 'batchnorm') {
+      words[o] = 1;
+      words[o + 5] = (l.center ? 1 : 0) | (l.scale ? 2 : 0);
+      asF32[o + 6] = l.momentum;
+      asF32[o + 7] = l.epsilon;
+    } else {
+      words[o] = 0;
+      words[o + 5] = l.useBias ? 1 : 0;
+      constraint(o + 8, l.kernelConstraint);
+      constraint(o + 12, l.biasConstraint);
+    }
   });
   return words;
 }
@@ -71,6 +88,7 @@ class WasmBuffer {
 export class WasmModel implements BackendModel {
   readonly spec: ModelSpec;
   readonly paramCount: number;
+  readonly trainableCount: number;
   readonly layout: readonly LayerLayout[];
   /** The kernel's model handle (a pointer); 0 after dispose. */
   handle: number;
@@ -99,7 +117,7 @@ export class WasmModel implements BackendModel {
     const words = encodeSpec(spec);
     // The scratch block holds, at different times: the spec, the layout (4 words per layer),
     // the optimizer config (12 words) and evaluate's output (2 words).
-    const scratchWords = Math.max(words.length, 4 * spec.layers.length, OPT_CFG_WORDS, 2);
+    const scratchWords = Math.max(words.length, 6 * spec.layers.length, OPT_CFG_WORDS, 2);
     const s = this.scratch.ensure(4 * scratchWords);
     kernel.u32.set(words, s >>> 2);
     const h = kernel.exports.gg_model_new(s, words.length) >>> 0;
@@ -110,12 +128,16 @@ export class WasmModel implements BackendModel {
     }
     this.handle = h;
     this.paramCount = kernel.exports.gg_model_param_count(h) >>> 0;
+    this.trainableCount = kernel.exports.gg_model_trainable_count(h) >>> 0;
+    const L = spec.layers.length;
     kernel.exports.gg_model_layout(h, this.scratch.ptr);
+    kernel.exports.gg_model_moving_layout(h, this.scratch.ptr + 16 * L);
     const u = kernel.u32;
     const base = this.scratch.ptr >>> 2;
     this.layout = spec.layers.map((_, i) => ({
       wOffset: u[base + 4 * i], wLength: u[base + 4 * i + 1],
       bOffset: u[base + 4 * i + 2], bLength: u[base + 4 * i + 3],
+      movingOffset: u[base + 4 * L + 2 * i], movingLength: u[base + 4 * L + 2 * i + 1],
     }));
   }
 
@@ -170,6 +192,28 @@ export class WasmModel implements BackendModel {
 
   setLearningRate(lr: number): void {
     this.kernel.exports.gg_model_set_lr(this.live(), lr);
+  }
+
+  getOptimizerState(): OptimizerStateSnapshot {
+    const h = this.live();
+    const ex = this.kernel.exports;
+    const p = (ex.gg_model_opt_state(h) >>> 0) >>> 2;
+    const n = ex.gg_model_opt_state_len(h) >>> 0;
+    return { step: ex.gg_model_opt_step(h) >>> 0, slots: this.kernel.f32.slice(p, p + n) };
+  }
+
+  setOptimizerState(state: OptimizerStateSnapshot): void {
+    const h = this.live();
+    const ex = this.kernel.exports;
+    const n = ex.gg_model_opt_state_len(h) >>> 0;
+    if (!(state.slots instanceof Float32Array) || state.slots.length !== n) {
+      throw new BackendError(`gradguard: setOptimizerState expected ${n} slot values, got ${state.slots?.length}.`);
+    }
+    if (!Number.isInteger(state.step) || state.step < 0 || state.step > 0xffffffff) {
+      throw new BackendError(`gradguard: setOptimizerState expected a step counter in [0, 2^32), got ${state.step}.`);
+    }
+    this.kernel.f32.set(state.slots, (ex.gg_model_opt_state(h) >>> 0) >>> 2);
+    ex.gg_model_set_opt_step(h, state.step);
   }
 
   /** Copies x (batch, in0) and y into the model's buffers; returns their pointers. */
@@ -282,7 +326,7 @@ export class WasmModel implements BackendModel {
 }
 
 function describeSpec(spec: ModelSpec): string {
-  const layers = spec.layers.map((l) => `dense ${l.inputSize}→${l.units} ${l.activation}`).join(', ');
+  const layers = spec.layers.map((l) => `${l.kind} ${l.inputSize}→${l.units} ${l.activation}`).join(', ');
   return `${layers}; loss ${spec.loss}${spec.fromLogits ? ' from logits' : ''}`;
 }
 
