@@ -375,7 +375,8 @@ export class HealthMonitor {
     const out: Diagnosis[] = [];
     weightRms.forEach((rms, l) => {
       const spec = this.spec?.layers[l];
-      if (!spec) return;
+      // A batchnorm layer's "weights" are γ, 1 by design (no fan-in scale to compare with).
+      if (!spec || spec.kind === 'batchnorm') return;
       const p = this.weightProblem(rms, spec.inputSize, spec.units);
       if (p) {
         this.fire(out, 'poor_initialization', 'warning', [l], -1, -1, p.ev,
@@ -595,7 +596,7 @@ export class HealthMonitor {
       const ev: Record<string, number | string> = {};
       // wNorm is after the first update; it stands in for the initial scale only when the update
       // was small (and checkInitialWeights did not already look at the real initial weights).
-      if (spec && !this.initialWeightsChecked && ls.updateRatio < 0.5) {
+      if (spec && spec.kind !== 'batchnorm' && !this.initialWeightsChecked && ls.updateRatio < 0.5) {
         const p = this.weightProblem(ls.wNorm / Math.sqrt(spec.inputSize * spec.units), spec.inputSize, spec.units);
         if (p) { Object.assign(ev, p.ev); problems.push(p.text); }
       }
