@@ -14,8 +14,9 @@ export interface ReadyOptions {
   /** 'wasm' (default) or 'reference', or a Backend instance to use as the default. */
   backend?: string | Backend;
   /** wasm only: 'auto' (default: simd when the engine supports it, else scalar; with
-   *  threads > 1, simd-threads where threads can run), 'simd', 'scalar' or 'simd-threads'. */
-  variant?: 'auto' | 'simd' | 'scalar' | 'simd-threads';
+   *  threads > 1, simd-threads where threads can run), 'simd', 'scalar', 'simd-threads' or
+   *  'relaxed-simd' (fused multiply-add; see createWasmBackend). */
+  variant?: 'auto' | 'simd' | 'scalar' | 'simd-threads' | 'relaxed-simd';
   /** wasm simd-threads only: worker threads (default os.availableParallelism() /
    *  navigator.hardwareConcurrency). End them with gg.shutdown() (a Node process exits without). */
   threads?: number;
@@ -52,8 +53,8 @@ export async function ready(opts: ReadyOptions = {}): Promise<Backend> {
   if (typeof backend !== 'string') {
     throw new OptionError(`ready: backend must be 'wasm', 'reference' or a Backend instance, got ${describe(backend)}`);
   }
-  if (rest.variant !== undefined && !['auto', 'simd', 'scalar', 'simd-threads'].includes(rest.variant)) {
-    throw new OptionError(`ready: variant must be 'auto', 'simd', 'scalar' or 'simd-threads', got ${describe(rest.variant)}`);
+  if (rest.variant !== undefined && !['auto', 'simd', 'scalar', 'simd-threads', 'relaxed-simd'].includes(rest.variant)) {
+    throw new OptionError(`ready: variant must be 'auto', 'simd', 'scalar', 'simd-threads' or 'relaxed-simd', got ${describe(rest.variant)}`);
   }
   const factory = factories.get(backend);
   if (!factory) {

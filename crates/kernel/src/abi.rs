@@ -16,6 +16,10 @@ pub extern "C" fn gg_abi_version() -> u32 { 1 }
 #[no_mangle]
 pub extern "C" fn gg_simd() -> u32 { cfg!(target_feature = "simd128") as u32 }
 
+/// 1 in the `relaxed-simd` build (the GEMM micro-kernel uses f32x4.relaxed_madd), else 0.
+#[no_mangle]
+pub extern "C" fn gg_relaxed_simd() -> u32 { cfg!(target_feature = "relaxed-simd") as u32 }
+
 /// 16-byte aligned, zeroed; 0 on failure or for 0 bytes.
 #[no_mangle]
 pub extern "C" fn gg_alloc(bytes: u32) -> *mut u8 {

@@ -4,7 +4,7 @@ import { Kernel, instantiateKernel } from './abi.js';
 import { WasmBackend } from './backend.js';
 import { isNode, locateWasm, type LocatedModule, type WasmSource, type WasmVariant } from './locate.js';
 import { defaultThreadCount, instantiateThreaded, threadsUnavailableReason } from './threads/pool.js';
-import { detectSimd } from './probe.js';
+import { detectRelaxedSimd, detectSimd } from './probe.js';
 
 export { WasmBackend, WasmModel, encodeSpec } from './backend.js';
 export { Kernel, ABI_VERSION, MODEL_EXPORTS, instantiateKernel, type KernelExports } from './abi.js';
@@ -12,8 +12,8 @@ export { WASM_VARIANTS, locateWasm, wasmFileName, type WasmSource, type WasmVari
 export { detectSimd, detectRelaxedSimd, detectThreads } from './probe.js';
 export { defaultThreadCount, threadsUnavailableReason } from './threads/pool.js';
 
-export type WasmVariantOption = 'auto' | 'simd' | 'scalar' | 'simd-threads';
-const VARIANT_OPTIONS: readonly WasmVariantOption[] = ['auto', 'simd', 'scalar', 'simd-threads'];
+export type WasmVariantOption = 'auto' | 'simd' | 'scalar' | 'simd-threads' | 'relaxed-simd';
+const VARIANT_OPTIONS: readonly WasmVariantOption[] = ['auto', 'simd', 'scalar', 'simd-threads', 'relaxed-simd'];
 
 export interface WasmBackendOptions extends WasmSource {
   /**
@@ -24,6 +24,11 @@ export interface WasmBackendOptions extends WasmSource {
    * 'simd-threads': the kernel computes on a pool of worker threads (Node worker_threads, or Web
    * Workers inside a cross-origin isolated browser Worker); results are bit-identical to 'simd'
    * for any thread count. Where threads cannot run it falls back to 'simd' with a console notice.
+   * 'relaxed-simd': the GEMM micro-kernel uses fused multiply-add (f32x4.relaxed_madd), for
+   * engines with relaxed SIMD (Chrome 114+, Node 22+; Node 20 with
+   * --experimental-wasm-relaxed-simd): faster, but results differ from 'simd' in the last bits
+   * and between CPUs with and without FMA, which is why 'auto' never picks it. Where the engine
+   * lacks relaxed SIMD it falls back to 'simd' with a console notice.
    */
   variant?: WasmVariantOption;
   /** simd-threads: number of worker threads (1..64); default: os.availableParallelism() in
@@ -39,14 +44,14 @@ export function resolveVariant(option: WasmVariantOption = 'auto'): WasmVariant 
     throw new OptionError(`gradguard: unknown wasm variant ${describe(option)}; expected one of ${VARIANT_OPTIONS.map((v) => `'${v}'`).join(', ')}.`);
   }
   if (option === 'auto') return detectSimd() ? 'simd' : 'scalar';
-  if ((option === 'simd' || option === 'simd-threads') && !detectSimd()) {
+  if (option !== 'scalar' && !detectSimd()) {
     throw new BackendError(`gradguard: variant '${option}' was asked for, but this JavaScript engine does not support WebAssembly SIMD; `
       + 'use { variant: \'scalar\' } or \'auto\'.');
   }
   return option;
 }
 
-/** Prints the one-line notice of a simd-threads → simd fallback (console.warn, overridable for tests). */
+/** Prints the one-line notice of a simd-threads / relaxed-simd → simd fallback (console.warn, overridable for tests). */
 export let threadsNotice: (message: string) => void = (m) => console.warn(m);
 /** Replaces the notice printer (tests; apps that route warnings elsewhere). Returns the old one. */
 export function setThreadsNotice(f: (message: string) => void): (message: string) => void {
@@ -93,6 +98,11 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
       variant = 'simd-threads';
     }
   }
+  if (variant === 'relaxed-simd' && !detectRelaxedSimd()) {
+    threadsNotice('gradguard: using the \'simd\' kernel instead of \'relaxed-simd\': this engine does not support relaxed SIMD '
+      + '(Node 20 needs --experimental-wasm-relaxed-simd; Node 22+ and Chrome 114+ have it).');
+    variant = 'simd';
+  }
   if (variant === 'simd-threads') {
     const why = threadsUnavailableReason();
     if (why !== null) {
@@ -122,8 +132,12 @@ export async function createWasmBackend(opts: WasmBackendOptions = {}): Promise<
   }
   const kernel = await instantiateKernel(located.module, located.where);
   // With wasmBytes the module says itself which build it is.
-  if (opts.wasmBytes !== undefined) variant = kernel.simd ? 'simd' : 'scalar';
-  else if ((variant === 'simd') !== kernel.simd) {
+  if (opts.wasmBytes !== undefined) {
+    const relaxed = (kernel.exports as { gg_relaxed_simd?: () => number }).gg_relaxed_simd?.() === 1;
+    variant = relaxed ? 'relaxed-simd' : kernel.simd ? 'simd' : 'scalar';
+  }
+  else if ((variant !== 'scalar') !== kernel.simd
+    || (variant === 'relaxed-simd') !== ((kernel.exports as { gg_relaxed_simd?: () => number }).gg_relaxed_simd?.() === 1)) {
     throw new BackendError(`gradguard: ${located.where} was loaded as the '${variant}' variant but reports gg_simd() = ${kernel.simd ? 1 : 0}; `
       + 'the wasm files are mixed up: rebuild them with `npm run build:wasm`.');
   }

@@ -11,8 +11,8 @@
 import { BackendError } from '../../errors.js';
 
 /**
- * Every build variant the loader knows of. `simd` and `scalar` are built by
- * scripts/build-wasm.sh today; `simd-threads` and `relaxed-simd` are reserved for issue 4.
+ * Every build variant the loader knows of; scripts/build-wasm.sh builds all four by default
+ * (see its header).
  */
 export const WASM_VARIANTS = ['simd', 'scalar', 'simd-threads', 'relaxed-simd'] as const;
 export type WasmVariant = (typeof WASM_VARIANTS)[number];

@@ -40,7 +40,13 @@ unsafe fn accumulate<const MR: usize, const NV: usize, const ROWS_APART: bool>(
             let src = if ROWS_APART { ar[i] } else { a.add(i) };
             let av = v128_load32_splat(src as *const u32);
             for v in 0..NV {
-                acc[i][v] = f32x4_add(acc[i][v], f32x4_mul(av, bv[v]));
+                // Build `relaxed-simd`: one fused multiply-add where the engine's CPU has FMA
+                // (one rounding instead of two: results differ from the simd build in the last
+                // bits, see test/relaxed.test.ts); same register budget, no product temporary.
+                #[cfg(target_feature = "relaxed-simd")]
+                { acc[i][v] = f32x4_relaxed_madd(av, bv[v], acc[i][v]); }
+                #[cfg(not(target_feature = "relaxed-simd"))]
+                { acc[i][v] = f32x4_add(acc[i][v], f32x4_mul(av, bv[v])); }
             }
         }
         if ROWS_APART {
