@@ -361,3 +361,64 @@ describe('model API', () => {
     m.dispose(); back.dispose();
   });
 });
+
+describe('health repair uses the optimizer state', () => {
+  it('each rollback writes back the moments and step counter snapshotted with the restored weights (SGD momentum 0.9, lr 1e4)', async () => {
+    const warn = console.warn;
+    console.warn = () => {};
+    try {
+      // Blobs in 5-d, as test/health.fit.test.ts; the absurd learning rate blows up within steps.
+      const r = new Rng(3);
+      const x = new Float32Array(300 * 5), y = new Int32Array(300);
+      for (let i = 0; i < 300; i++) { y[i] = i % 3; for (let k = 0; k < 5; k++) x[i * 5 + k] = 0.5 * r.normal() + (k === i % 3 ? 2 : 0); }
+      const backend = createReferenceBackend();
+      const taken: { step: number; slots: Float32Array }[] = [], restored: { step: number; slots: Float32Array }[] = [];
+      const create = backend.createModel.bind(backend);
+      backend.createModel = (s) => {
+        const m = create(s);
+        const get = m.getOptimizerState.bind(m), set = m.setOptimizerState.bind(m);
+        m.getOptimizerState = () => { const st = get(); taken.push(st); return st; };
+        m.setOptimizerState = (st) => { restored.push(st); set(st); };
+        return m;
+      };
+      const m = gg.sequential({ seed: 3, backend, layers: [
+        gg.layers.dense({ inputShape: [5], units: 7, activation: 'relu' }), gg.layers.dense({ units: 3, activation: 'softmax' }),
+      ] });
+      m.compile({ optimizer: gg.optimizers.sgd({ learningRate: 1e4, momentum: 0.9 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+      const h = await m.fit(x, y, { epochs: 6, batchSize: 10, health: { policy: 'repair', every: 1, maxRepairs: 6 } } as never);
+      const acts = (h as unknown as { health: { actions: { kind: string; restoredStep: number; note: string }[] } }).health.actions
+        .filter((a) => a.kind === 'rollback');
+      expect(acts.length).toBeGreaterThan(0);
+      expect(restored.length).toBe(acts.length);
+      restored.forEach((st, i) => {
+        expect(taken).toContain(st); // a snapshot the monitor took, not a fresh zero state
+        // The optimizer's own counter: each repair re-sends the config, so it counts updates since
+        // the optimizer in force at the restored step was set, never more than the model's steps.
+        expect(st.step).toBeLessThanOrEqual(acts[i].restoredStep);
+        expect(acts[i].note).toContain(`optimizer state (moments, step ${st.step}) restored`);
+      });
+      // At least one rollback went to a point after training had started, with non-zero momentum.
+      expect(restored.some((st) => st.step > 0 && st.slots.some((v) => v !== 0))).toBe(true);
+      expect(m.evaluate(x, y).accuracy!).toBeGreaterThan(0.8);
+    } finally {
+      console.warn = warn;
+    }
+  });
+
+  it('a healthy MLP with BatchNormalization raises no diagnosis (6000 MNIST samples, 2 epochs, statistics every step)', async () => {
+    const { train } = await gg.data.loadMnist({ trainSize: 6000 });
+    const model = gg.sequential({ seed: 42, backend: simd, layers: [
+      gg.layers.dense({ inputShape: [784], units: 128, useBias: false }),
+      gg.layers.batchNormalization({ activation: 'relu' }),
+      gg.layers.dense({ units: 128, useBias: false }),
+      gg.layers.batchNormalization({ activation: 'relu' }),
+      gg.layers.dense({ units: 10, activation: 'softmax' }),
+    ] });
+    model.compile({ optimizer: gg.optimizers.adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+    const h = await model.fit(train.x, train.y, { epochs: 2, batchSize: 32, health: { policy: 'observe', every: 1 } } as never);
+    const diags = (h as unknown as { health: { diagnoses: { kind: string; layers: number[] }[] } }).health.diagnoses;
+    expect(diags.map((d) => `${d.kind} ${d.layers.join(',')}`)).toEqual([]);
+    expect(h.history.accuracy!.at(-1)!).toBeGreaterThan(0.9);
+    model.dispose();
+  }, 60_000);
+});
