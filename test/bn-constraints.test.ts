@@ -6,6 +6,7 @@ import * as gg from '../ts/index.js';
 import type {
   BackendModel, BatchNormLayerSpec, ConstraintSpec, DenseLayerSpec, LayerSpec, ModelSpec, OptimizerConfig,
 } from '../ts/backend/types.js';
+import { LAYER_STATS_FIELDS } from '../ts/backend/types.js';
 import { createWasmBackend, type WasmBackend } from '../ts/backend/wasm/index.js';
 import { createReferenceBackend } from '../ts/reference/backend.js';
 import { computeLayout, forwardBackward } from '../ts/reference/network.js';
@@ -138,6 +139,37 @@ describe('BatchNormalization: kernel vs reference', () => {
         });
       }
     }
+  }
+});
+
+describe('statistics block for batchnorm layers: kernel vs reference', () => {
+  // Same definitions as dense with W = γ, b = β (docs/abi.md). Norms of O(1) tensors after one
+  // Adam step: 1e-4 relative (f32 gradients through BN, see above); counts exact.
+  for (const [name, s] of BN_SPECS) {
+    it(name, () => {
+      const k = simd.createModel(s), r = ref.createModel(s);
+      initSame(k, 40); initSame(r, 40);
+      k.setOptimizer(ADAM); r.setOptimizer(ADAM);
+      k.setCollectStats(true); r.setCollectStats(true);
+      const x = uniform(13 * s.layers[0].inputSize, 1.5, 41, 2), y = targetsFor(s, 13, 42);
+      k.trainStep(x, y, 13); r.trainStep(x, y, 13);
+      const ks = k.getStats()!, rs = r.getStats()!;
+      ks.layers.forEach((kl, l) => {
+        for (const f of LAYER_STATS_FIELDS) {
+          const [a, b] = [kl[f], rs.layers[l][f]];
+          expect(Math.abs(a - b), `layer ${l} ${f}: kernel ${a}, reference ${b}`).toBeLessThanOrEqual(2e-5 + 1e-4 * Math.abs(b));
+        }
+      });
+      for (const f of ['globalGradNorm', 'updateNorm', 'paramNorm'] as const) {
+        expect(Math.abs(ks[f] - rs[f]), f).toBeLessThanOrEqual(2e-5 + 1e-4 * Math.abs(rs[f]));
+      }
+      // The BN layer's words are about γ/β: ‖γ‖ after the update, 0 when scale is off.
+      const bi = s.layers.findIndex((l) => l.kind === 'batchnorm');
+      const lay = r.layout[bi], p = r.getParams();
+      const g = Math.hypot(...p.subarray(lay.wOffset, lay.wOffset + lay.wLength));
+      expect(rs.layers[bi].wNorm).toBeCloseTo(g, 6);
+      k.dispose(); r.dispose();
+    });
   }
 });
 
