@@ -13,6 +13,10 @@ import type { BackendModel, ModelSpec, OptimizerConfig } from '../ts/backend/typ
 import { DisposedError, OptionError } from '../ts/errors';
 import { Rng } from '../ts/reference/rng';
 import { ensureFreshDist, ROOT } from './browser/dist';
+import { launchChromium } from './browser/harness';
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
 
 /** Runs `node -e code` (ESM with --input-type=module) in a child; resolves with its exit code
  *  (null when it had to be killed at the bound), stdout and stderr. */
@@ -247,4 +251,86 @@ describe('simd-threads', () => {
     await b.dispose();
     expect(() => m.trainStep(new Float32Array(13), new Int32Array(1), 1)).toThrow(DisposedError);
   });
+});
+
+// The browser path: Chromium, a cross-origin isolated page (COOP/COEP headers), the package's
+// own layout (dist/index.js fetches ../wasm/gradguard-simd-threads.wasm and starts
+// dist/wasm-worker.js as module Workers). Training runs inside a Web Worker (a page's main
+// thread may not block); the page's main thread asks for simd-threads too and must get simd
+// with the one-line notice.
+const PAGE = `<!doctype html><script type="module">
+const seen = [];
+const origWarn = console.warn; console.warn = (m) => { seen.push(String(m)); origWarn(m); };
+const gg = await import('/dist/index.js');
+const main = await gg.createWasmBackend({ variant: 'simd-threads', threads: 2 });
+const w = new Worker('/threads-trainer.js', { type: 'module' });
+w.onmessage = (e) => { window.result = { isolated: crossOriginIsolated, mainName: main.name, notices: seen, worker: e.data }; };
+w.onerror = (e) => { window.result = { error: e.message }; };
+</script>`;
+const TRAINER = `
+import * as gg from '/dist/index.js';
+const spec = ${JSON.stringify(bigSpec)};
+const opt = ${JSON.stringify(adam())};
+function train(b) {
+  const m = b.createModel(spec);
+  m.layout.forEach((l, i) => m.initTensor(l.wOffset, l.wLength, 'glorot_uniform', spec.layers[i].inputSize, spec.layers[i].units, 0, 5 + i));
+  m.setOptimizer(opt);
+  let s = 1;
+  const rnd = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return (s >>> 8) / 16777216 - 0.5; };
+  for (let t = 0; t < 3; t++) {
+    const x = Float32Array.from({ length: 128 * 301 }, rnd), y = Int32Array.from({ length: 128 }, (_, i) => i % 10);
+    m.trainStep(x, y, 128);
+  }
+  return new Uint32Array(m.getParams().buffer);
+}
+try {
+  const t = await gg.createWasmBackend({ variant: 'simd-threads', threads: 2 });
+  const s = await gg.createWasmBackend({ variant: 'simd' });
+  const a = train(t), b = train(s);
+  postMessage({ name: t.name, threads: t.threads, n: a.length, same: a.length === b.length && a.every((v, i) => v === b[i]) });
+  await t.dispose();
+} catch (e) { postMessage({ error: String(e && e.message || e) }); }
+`;
+
+describe('simd-threads in Chromium (cross-origin isolated page, training in a Web Worker)', () => {
+  it('trains on 2 worker threads bit-identically to simd; the main thread falls back with a notice', async () => {
+    await ensureFreshDist('index.js');
+    await ensureFreshDist('wasm-worker.js');
+    const server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      const headers = {
+        'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cache-control': 'no-store',
+      };
+      if (path === '/') { res.writeHead(200, { ...headers, 'content-type': 'text/html' }).end(PAGE); return; }
+      if (path === '/threads-trainer.js') { res.writeHead(200, { ...headers, 'content-type': 'text/javascript' }).end(TRAINER); return; }
+      const file = normalize(join(ROOT, path));
+      if (!file.startsWith(ROOT + sep)) { res.writeHead(403).end(); return; }
+      const type = extname(file) === '.wasm' ? 'application/wasm' : extname(file) === '.js' ? 'text/javascript' : 'application/octet-stream';
+      readFile(file).then((b) => res.writeHead(200, { ...headers, 'content-type': type }).end(b), () => res.writeHead(404).end());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(() => (window as { result?: unknown }).result !== undefined, undefined, { timeout: 90_000 });
+      const result = await page.evaluate(() => (window as unknown as { result: unknown }).result);
+      expect(errors).toEqual([]);
+      expect(result).toMatchObject({
+        isolated: true,
+        mainName: 'wasm-simd',
+        worker: { name: 'wasm-simd-threads', threads: 2, same: true },
+      });
+      const r = result as { notices: string[]; worker: { n: number } };
+      expect(r.worker.n).toBeGreaterThan(100_000);
+      expect(r.notices.filter((m) => m.includes("instead of 'simd-threads'"))).toHaveLength(1);
+      expect(r.notices.find((m) => m.includes("instead of 'simd-threads'"))).toMatch(/main thread may not block/);
+    } finally {
+      await browser.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 180_000);
 });

@@ -267,7 +267,7 @@ fn par_flat<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send>(
     p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], f: F,
 ) {
     let n = p.len();
-    if crate::pool::threads() > 1 && n >= crate::pool::min_work(PAR_MIN) {
+    if crate::pool::use_chunks(n, PAR_MIN) {
         let (ps, ms, vs) = (SyncSlice::new(p), SyncSlice::new(m), SyncSlice::new(v));
         crate::pool::for_each_chunk(crate::pool::chunk_count(n, PAR_CHUNK), |i| {
             let (lo, hi) = (i * PAR_CHUNK, ((i + 1) * PAR_CHUNK).min(n));

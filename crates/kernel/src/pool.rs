@@ -19,19 +19,22 @@ pub fn chunk_count(n: usize, chunk: usize) -> usize {
     n.div_ceil(chunk.max(1))
 }
 
-/// Work sizes below which a pass stays on the calling thread are given by each pass (measured
-/// there); `set_force_parallel(true)` makes them all 0 so that tests can run the parallel paths
-/// on small, odd sizes.
+/// Each pass gives its own size threshold below which it stays on the calling thread (measured
+/// there); `set_force_parallel(true)` makes every pass take its chunked path whatever the size
+/// and pool, so that tests can run the parallel paths on small, odd sizes.
 static FORCE_PARALLEL: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 pub fn set_force_parallel(on: bool) {
     FORCE_PARALLEL.store(on, core::sync::atomic::Ordering::Relaxed);
 }
 
-/// `threshold`, or 0 while parallel paths are forced.
+/// Whether a pass of `work` units should take its chunked (parallel) path: there is a pool of
+/// more than one thread and `work ≥ threshold`, or parallel paths are forced (then the chunked
+/// path runs even without a pool, sequentially in chunk order, so that the sequential builds
+/// can test that chunking does not change results).
 #[inline]
-pub fn min_work(threshold: usize) -> usize {
-    if FORCE_PARALLEL.load(core::sync::atomic::Ordering::Relaxed) { 0 } else { threshold }
+pub fn use_chunks(work: usize, threshold: usize) -> bool {
+    FORCE_PARALLEL.load(core::sync::atomic::Ordering::Relaxed) || (threads() > 1 && work >= threshold)
 }
 
 #[cfg(feature = "threads")]

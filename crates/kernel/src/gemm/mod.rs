@@ -169,7 +169,7 @@ pub fn sgemm(
             )
         }
     };
-    if blocks > 1 && crate::pool::threads() > 1 && m * n * k >= crate::pool::min_work(PAR_MIN_MACS) {
+    if blocks > 1 && crate::pool::use_chunks(m * n * k, PAR_MIN_MACS) {
         crate::pool::for_each_chunk(blocks, |i| run(i * cw, ((i + 1) * cw).min(n)));
     } else {
         run(0, n);

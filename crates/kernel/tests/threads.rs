@@ -1,0 +1,80 @@
+//! The chunked (parallel) paths of the `simd-threads` build give the same bits as the plain
+//! loops. Forcing the chunked paths (`pool::set_force_parallel`) runs them here even without a
+//! pool, sequentially in chunk order: what changes is the partition (GEMM column blocks,
+//! 16 Ki-element update chunks), which is what could change results. (The wasm test
+//! test/threads.test.ts runs the same paths on real worker threads.)
+//!
+//! The force flag is process-wide and other tests of this binary may run meanwhile; that is
+//! harmless because the claim under test is that it never changes a result.
+#![allow(clippy::single_range_in_vec_init)]
+use gradguard_kernel::gemm::{sgemm, Trans};
+use gradguard_kernel::optim::{OptConfig, Optimizer};
+use gradguard_kernel::pool::set_force_parallel;
+use std::sync::Mutex;
+
+/// Serialises this file's tests (both flip the global flag).
+static FLAG: Mutex<()> = Mutex::new(());
+
+fn lcg(seed: &mut u32) -> f32 {
+    *seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+    (*seed >> 8) as f32 / 16777216.0 - 0.5
+}
+
+#[test]
+fn gemm_column_blocks_are_bit_identical() {
+    let _g = FLAG.lock().unwrap();
+    let mut seed = 7;
+    let mut checked = 0;
+    // n crosses the column-block width (≥ 32, multiples of NR) at odd places; m and k are odd.
+    for &(m, n, k) in &[(1, 33, 1), (7, 65, 13), (33, 129, 401), (5, 257, 7), (130, 600, 3), (3, 1031, 29)] {
+        for (ta, tb) in [(Trans::N, Trans::N), (Trans::T, Trans::N), (Trans::N, Trans::T), (Trans::T, Trans::T)] {
+            for &(alpha, beta) in &[(1.0f32, 0.0f32), (-0.75, 0.5)] {
+                let a: Vec<f32> = (0..m * k).map(|_| lcg(&mut seed)).collect();
+                let b: Vec<f32> = (0..k * n).map(|_| lcg(&mut seed)).collect();
+                let ldc = n + 3;
+                let c0: Vec<f32> = (0..m * ldc).map(|_| lcg(&mut seed)).collect();
+                let lda = if ta == Trans::N { k } else { m };
+                let ldb = if tb == Trans::N { n } else { k };
+                let run = |force: bool| {
+                    set_force_parallel(force);
+                    let mut c = c0.clone();
+                    sgemm(ta, tb, m, n, k, alpha, &a, lda, &b, ldb, beta, &mut c, ldc);
+                    set_force_parallel(false);
+                    c.iter().map(|x| x.to_bits()).collect::<Vec<u32>>()
+                };
+                assert_eq!(run(true), run(false), "{ta:?}{tb:?} m={m} n={n} k={k} alpha={alpha} beta={beta}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 6 * 4 * 2);
+}
+
+#[test]
+fn chunked_update_is_bit_identical() {
+    let _g = FLAG.lock().unwrap();
+    // 3 chunks of 16 Ki and an odd tail; every optimizer kind the parser accepts.
+    let n = 3 * 16 * 1024 + 77;
+    let mut seed = 3;
+    let g: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
+    let p0: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
+    let cfg = [0.01f32, 0.9, 0.999, 1e-7, 0.9, 0.0, 0.01, 0.9, 0.1, 0.0, 0.0, 0.0];
+    let mut kinds = 0;
+    for kind in 0..8 {
+        let Ok(c) = OptConfig::parse(kind, &cfg) else { continue };
+        let run = |force: bool| {
+            set_force_parallel(force);
+            let mut o = Optimizer::new(c);
+            let (mut p, mut st) = (p0.clone(), vec![0.0f32; 2 * n]);
+            o.reset(&mut st);
+            for _ in 0..3 {
+                o.update(&mut p, &g, &mut st, &[0..n], None);
+            }
+            set_force_parallel(false);
+            p.iter().chain(&st).map(|x| x.to_bits()).collect::<Vec<u32>>()
+        };
+        assert_eq!(run(true), run(false), "optimizer kind {kind}");
+        kinds += 1;
+    }
+    assert!(kinds >= 4, "only {kinds} optimizer kinds parsed");
+}
