@@ -176,10 +176,15 @@ pub fn sgemm(
     }
 }
 
-/// Multiply-adds (m·n·k) below which a product stays on the calling thread. Waking the pool and
-/// waiting for it costs about 20–40 µs in wasm (atomic.wait / notify through the host); 2^19
-/// MACs is about 30 µs at the single-thread rate, so products from 32×128×128 up are split.
-pub const PAR_MIN_MACS: usize = 1 << 19;
+/// Multiply-adds (m·n·k) below which a product stays on the calling thread. Measured (Node 20,
+/// 2 shared cores, load average 6–7; /tmp script in the threads helper's report): an empty
+/// hand-off to the pool (two column blocks of a 1×64×1 product) costs 70–150 µs, since the
+/// rayon workers are asleep in memory.atomic.wait between jobs and must be woken and scheduled;
+/// 32×64×64 took 11 µs alone and 73 µs split. 2^21 MACs is ~70–140 µs on one thread, so the
+/// split pays from about there: the MNIST batch-32 input layer (32×784×128, 3.2 M) and every
+/// batch-128 hidden product split, 32×128×128 (0.5 M) does not. Products with one column block
+/// (n ≤ 32+, e.g. the 10-unit output layer) never split.
+pub const PAR_MIN_MACS: usize = 1 << 21;
 
 /// Width of the column blocks of a threaded product: a multiple of NR that depends only on n
 /// (never on the thread count): about n/16 so that 2–16 workers get balanced shares, at least
