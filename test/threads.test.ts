@@ -2,9 +2,10 @@
 // Contract under test: results are bit-identical to the single-threaded simd build and across
 // thread counts (the kernel partitions work by shape only and combines partial sums in a fixed
 // order), so every comparison here is exact (toEqual on Float32Array bits), not a tolerance.
-// Models are sized so that the parallel paths actually run (layers above the kernel's
-// sequential thresholds) and with odd widths that do not divide the SIMD width or the column
-// block, plus one small model that stays below the thresholds.
+// The kernel's size thresholds keep MNIST-sized work on the calling thread (a hand-off to the
+// pool costs ~80 µs), so the tests force the parallel paths (gg_pool_force_parallel) to run them
+// on real worker threads at these sizes; the models have odd widths that do not divide the SIMD
+// width or the column block.
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,7 @@ function runNode(code: string, esm: boolean, boundMs: number): Promise<{ code: n
 const trainProgram = (gg: string, shutdown: boolean): string => `
   await gg.ready({ variant: 'simd-threads', threads: 2 });
   const b = gg.currentBackend();
+  b.kernel.exports.gg_pool_force_parallel(1); // make the workers work, not just exist
   const d = gg.data.synthetic.blobs({ samples: 256, features: 40, classes: 3, seed: 3, spread: 1.5 });
   const m = gg.sequential({ seed: 1, layers: [
     gg.layers.dense({ inputShape: [40], units: 300, activation: 'relu' }),
@@ -100,6 +102,10 @@ function train(backend: WasmBackend, spec: ModelSpec, batch: number, steps: numb
   return { params, losses, statWords };
 }
 
+/** Runs every parallel pass of this threaded backend on its pool whatever the size (or not). */
+const force = (b: WasmBackend, on: boolean): void =>
+  (b.kernel.exports as unknown as { gg_pool_force_parallel(on: number): void }).gg_pool_force_parallel(on ? 1 : 0);
+
 const backends: WasmBackend[] = [];
 async function load(opts: Parameters<typeof createWasmBackend>[0]): Promise<WasmBackend> {
   const b = await createWasmBackend(opts);
@@ -128,6 +134,7 @@ describe('simd-threads', () => {
     it(`training is bit-identical to simd and across 1/2/3 threads (${name}, without and with statistics)`, async () => {
       const simdB = await load({ variant: 'simd' });
       const thr = [await load({ variant: 'simd-threads', threads: 1 }), await load({ variant: 'simd-threads', threads: 2 }), await load({ variant: 'simd-threads', threads: 3 })];
+      for (const b of thr) force(b, true);
       for (const stats of [false, true]) {
         const simd = train(simdB, spec, batch, 6, stats);
         for (const b of thr) {
@@ -140,6 +147,7 @@ describe('simd-threads', () => {
         expect(simd.losses.every(Number.isFinite)).toBe(true);
         if (stats) expect(simd.statWords.length).toBeGreaterThan(0);
       }
+      for (const b of thr) force(b, false);
     }, 120_000);
   }
 
@@ -148,7 +156,7 @@ describe('simd-threads', () => {
     const thr = [await load({ variant: 'simd-threads', threads: 2 }), await load({ variant: 'simd-threads', threads: 3 })];
     // With force on, every product with more than one column block runs on the pool, so small
     // odd shapes (not multiples of 4, 8 or the column block) cross the block seams too.
-    for (const b of thr) (b.kernel.exports as unknown as { gg_pool_force_parallel(on: number): void }).gg_pool_force_parallel(1);
+    for (const b of thr) force(b, true);
     const rng = new Rng(5);
     const sizes = [1, 7, 33, 130, 257];
     let checked = 0;
@@ -178,7 +186,7 @@ describe('simd-threads', () => {
       checked++;
     }
     expect(checked).toBe(sizes.length * 6 * 3);
-    for (const b of thr) (b.kernel.exports as unknown as { gg_pool_force_parallel(on: number): void }).gg_pool_force_parallel(0);
+    for (const b of thr) force(b, false);
   }, 120_000);
 
   // Correctness, not timing: a process whose workers kept it alive never exits, so the bound
@@ -285,6 +293,7 @@ function train(b) {
 }
 try {
   const t = await gg.createWasmBackend({ variant: 'simd-threads', threads: 2 });
+  t.kernel.exports.gg_pool_force_parallel(1); // MNIST-sized passes would stay on one thread
   const s = await gg.createWasmBackend({ variant: 'simd' });
   const a = train(t), b = train(s);
   postMessage({ name: t.name, threads: t.threads, n: a.length, same: a.length === b.length && a.every((v, i) => v === b[i]) });

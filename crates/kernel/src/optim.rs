@@ -256,9 +256,10 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send>(
 /// Elements per chunk of a threaded flat update: 16 Ki elements = 4 arrays × 64 KiB, big enough
 /// that the hand-off to a worker (tens of µs) is small next to the chunk's own work.
 const PAR_CHUNK: usize = 16 * 1024;
-/// Regions shorter than this stay on the calling thread (the MNIST seed model, 118,282
-/// parameters, is split in 8 chunks; a model of a few thousand parameters is not split).
-const PAR_MIN: usize = 64 * 1024;
+/// Regions shorter than this stay on the calling thread: a hand-off to the pool costs ~80 µs
+/// (see gemm::PAR_MIN_MACS), about what an Adam update of 100 K parameters takes, so the
+/// MNIST seed model (118,282 parameters) is not split; from 1 Mi parameters it pays.
+const PAR_MIN: usize = 1024 * 1024;
 
 /// `flat` over fixed chunks of PAR_CHUNK elements, on the pool when there is one (build
 /// `simd-threads`). Element-wise, so the result is the same for any split and any thread count.

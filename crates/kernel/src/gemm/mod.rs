@@ -177,21 +177,22 @@ pub fn sgemm(
 }
 
 /// Multiply-adds (m·n·k) below which a product stays on the calling thread. Measured (Node 20,
-/// 2 shared cores, load average 6–7; /tmp script in the threads helper's report): an empty
-/// hand-off to the pool (two column blocks of a 1×64×1 product) costs 70–150 µs, since the
-/// rayon workers are asleep in memory.atomic.wait between jobs and must be woken and scheduled;
-/// 32×64×64 took 11 µs alone and 73 µs split. 2^21 MACs is ~70–140 µs on one thread, so the
-/// split pays from about there: the MNIST batch-32 input layer (32×784×128, 3.2 M) and every
-/// batch-128 hidden product split, 32×128×128 (0.5 M) does not. Products with one column block
-/// (n ≤ 32+, e.g. the 10-unit output layer) never split.
-pub const PAR_MIN_MACS: usize = 1 << 21;
+/// 2 cores; bench/threads.mjs and a hand-off micro-benchmark in the threads helper's report): a
+/// hand-off to the pool costs about 80 µs (150 µs when the shared machine is loaded) even for an
+/// empty product, since the rayon workers sleep in memory.atomic.wait between jobs and each job
+/// needs them woken and the caller woken back. With 2^21 MACs as the threshold, MNIST training
+/// at batch 128 ran 0.65–0.8× of one thread (six hand-offs per ~1.6 ms step). 2^24 MACs is about
+/// 650 µs on one thread, 8× the hand-off, so only products from 256³ up split (1024³: 1.6–1.8×
+/// on 2 threads), and MNIST-sized steps stay on the calling thread, never slower than simd.
+pub const PAR_MIN_MACS: usize = 1 << 24;
 
 /// Width of the column blocks of a threaded product: a multiple of NR that depends only on n
-/// (never on the thread count): about n/16 so that 2–16 workers get balanced shares, at least
-/// 32 columns so each block still amortises its own packing of A.
+/// (never on the thread count): about n/8 so that 2–8 workers get balanced shares, and at least
+/// 64 columns, because every block packs all of op(A) again for itself (256³ in 32-wide blocks
+/// packed A 8 times and ran 0.7–1.2× on 2 threads).
 pub fn col_block(n: usize) -> usize {
     let nr = <Selected as Kernel>::NR;
-    (n.div_ceil(16).div_ceil(nr) * nr).max(32usize.div_ceil(nr) * nr)
+    (n.div_ceil(8).div_ceil(nr) * nr).max(64usize.div_ceil(nr) * nr)
 }
 
 /// C ← β·C; β = 0 writes zeros without reading C.
