@@ -15,7 +15,7 @@ import * as gg from '../index.js';
 import type { DenseOptions } from '../model/layers.js';
 import type { Optimizer } from '../model/optimizers.js';
 import type { Diagnosis, DiagnosisKind, Remedy } from '../health/index.js';
-import { formatDiagnosis, writeHealthReport } from '../health/index.js';
+import { applyToLayerOptions, formatDiagnosis, remedyChange, writeHealthReport } from '../health/index.js';
 import { integerIn } from './options.js';
 
 export interface DoctorScenario {
@@ -87,19 +87,13 @@ export interface ScenarioResult {
   accuracyAfter?: number;
 }
 
-/** Applies a remedy to a scenario's hidden layers / optimizer; returns null if it cannot. */
+/** Applies a remedy to a scenario's hidden layers / optimizer (the mapping fit's repair policy
+ * uses too: ts/health/remedies.ts); returns null if it cannot. */
 function applyRemedy(s: DoctorScenario, r: Remedy): { layers: DenseOptions[]; optimizer: DoctorScenario['optimizer']; what: string } | null {
-  const last = s.layers.length - 1;
-  if (r.setting === 'layer.activation' && typeof r.value === 'string') {
-    return { layers: s.layers.map((l, i) => (i < last ? { ...l, activation: r.value as string } : l)), optimizer: s.optimizer, what: `hidden activation → ${r.value}` };
-  }
-  if (r.setting === 'layer.kernelInitializer' && typeof r.value === 'string') {
-    return { layers: s.layers.map((l) => ({ ...l, kernelInitializer: r.value as string })), optimizer: s.optimizer, what: `kernel initializer → ${r.value}` };
-  }
-  if (r.setting === 'optimizer.learningRate' && typeof r.value === 'number') {
-    return { layers: s.layers, optimizer: { ...s.optimizer, learningRate: r.value }, what: `learning rate → ${r.value}` };
-  }
-  return null;
+  const change = remedyChange(r);
+  if (!change) return null;
+  const optimizer = change.learningRate !== undefined ? { ...s.optimizer, learningRate: change.learningRate } : s.optimizer;
+  return { layers: applyToLayerOptions(s.layers, change), optimizer, what: change.what };
 }
 
 export async function runDoctor(o: DoctorOptions, out: { log(line: string): void } = { log: (l) => console.log(l) }): Promise<ScenarioResult[]> {

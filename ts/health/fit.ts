@@ -16,17 +16,30 @@
 //     (moments and step counter, BackendModel.getOptimizerState): re-sending the optimizer config
 //     resets it, so the saved state is written back afterwards and the run resumes exactly where
 //     the good step left it, only with the new learning rate / clipping.
-//   after maxRepairs attempts: stop training (model.stopTraining) with a 'gave_up' action.
-//   Other diagnoses (dead/saturated units, vanishing, plateau, ...) need a change of architecture
-//   or initialization: they are reported with ranked remedies, not applied.
+//   vanishing_gradients, dying_relu, saturated_units, poor_initialization, learning_rate_too_low,
+//   loss_plateau → restart (AUTOTRAINER's retrain): the diagnosis's first ranked remedy that
+//     gradguard can apply itself and that changes something (remedies.ts: hidden activation,
+//     kernel initializer, learning rate; not BatchNormalization, constraints, schedules, input
+//     scaling) is applied to the model's layers, the backend model is rebuilt and initialised
+//     afresh with seed + attempt (model._reinitialize; optimizer state reset), and fit runs again
+//     from its first epoch (model._restartRequested). Switching sigmoid/tanh to a ReLU-family
+//     activation also switches a Glorot kernel initializer to He (He et al. 2015); a new kernel
+//     initializer comes with zero biases (both papers' prescription). History: the epochs logged
+//     are the final run's; the aborted runs' losses are in the restart actions' `before`, the
+//     statistics samples are the final run's, the diagnoses of every run are kept.
+//   after maxRepairs attempts (rollbacks and restarts together) or when no applicable remedy is
+//   left: stop training (model.stopTraining) with a 'gave_up' action naming what was tried and
+//   the remedies to try next.
 
 import type { ModelSpec, OptimizerStateSnapshot, StepStats } from '../backend/types.js';
 import { OptionError, checkNumber, checkOptions, describe } from '../errors.js';
 import type { Callback, Logs } from '../model/callbacks.js';
 import type { History } from '../model/history.js';
 import { registerCompileHook, registerFitOption, type Sequential, type StepInfo } from '../model/sequential.js';
-import { checkLossActivation, formatDiagnosis, type Diagnosis, type DiagnosisKind } from './diagnoses.js';
+import { Dense, type Layer } from '../model/layers.js';
+import { checkLossActivation, formatDiagnosis, type Diagnosis, type DiagnosisKind, type Remedy } from './diagnoses.js';
 import { HealthMonitor, type StatsSample } from './monitor.js';
+import { remedyChange } from './remedies.js';
 import type { HealthThresholds } from './thresholds.js';
 
 export type HealthPolicy = 'observe' | 'warn' | 'repair';
@@ -50,15 +63,26 @@ export interface HealthOptions {
 }
 
 export interface RepairAction {
-  kind: 'rollback' | 'gave_up';
+  /** rollback: to the last good weights; restart: a remedy applied and training begun again from
+   * a fresh initialization; gave_up: training stopped (attempts used up or no remedy left). */
+  kind: 'rollback' | 'restart' | 'gave_up';
   /** The diagnosis acted on. */
   diagnosis: DiagnosisKind;
   step: number;
   epoch: number;
-  /** Step whose weights were restored. */
+  /** Step whose weights were restored (rollback, gave_up after a rollback-kind diagnosis); −1 for a restart. */
   restoredStep: number;
-  before: { learningRate: number; globalClipNorm: number; loss: number };
-  after: { learningRate: number; globalClipNorm: number; loss?: number };
+  /** Before acting: loss (and accuracy) are the current epoch's means so far (a restart asked
+   * for at an epoch's end: that epoch's), or the step's loss for a rollback. */
+  before: { learningRate: number; globalClipNorm: number; loss: number; accuracy?: number };
+  /** After: a rollback's next finite step loss; a restart's first epoch of the new run. */
+  after: { learningRate: number; globalClipNorm: number; loss?: number; accuracy?: number };
+  /** restart: the change applied, e.g. 'hidden activation → relu; kernel initializer → he_normal'. */
+  change?: string;
+  /** restart: the seed of the fresh initialization (model seed + attempt). */
+  seed?: number;
+  /** The diagnosis's evidence when it was acted on. */
+  evidence?: Record<string, number | string>;
   note: string;
 }
 
@@ -88,6 +112,15 @@ declare module '../model/sequential.js' {
 const REPAIRABLE: ReadonlySet<DiagnosisKind> = new Set<DiagnosisKind>([
   'non_finite', 'exploding_gradients', 'loss_diverging', 'learning_rate_too_high',
 ]);
+/** Repaired by a restart, in the order acted on when several fire together: the specific causes
+ * (dead, saturated units; vanishing gradients; bad initial weights) before the symptoms. */
+const RESTART_ORDER: readonly DiagnosisKind[] = [
+  'dying_relu', 'saturated_units', 'vanishing_gradients', 'poor_initialization', 'learning_rate_too_low', 'loss_plateau',
+];
+/** A restart never raises the learning rate above this, nor above 100× the rate fit began with. */
+const MAX_RESTART_LR = 1;
+const RELU_FAMILY = new Set(['relu', 'leaky_relu', 'elu', 'selu']);
+const remedyText = (r: Remedy) => `${r.action} (${r.setting} = ${String(r.value)})`;
 
 export const DEFAULT_HEALTH_EVERY = 16;
 
@@ -126,46 +159,78 @@ function parseOptions(value: unknown): Required<Omit<HealthOptions, 'onDiagnosis
 
 function healthPlugin(model: Sequential, value: unknown) {
   const o = parseOptions(value);
-  const spec: ModelSpec = model.spec;
   const opt = model.optimizer!;
-  const bm = model.backendModel;
+  // The backend model and spec change when a restart rebuilds the model: read them afresh.
+  let bm = model.backendModel;
   const layerNames = model.layers.map((l, i) => l.name ?? `dense_${i}`);
   const record: HealthRecord = { policy: o.policy, every: o.every, diagnoses: [], samples: [], actions: [], layerNames };
   const onDiagnosis = (d: Diagnosis) => {
+    record.diagnoses.push(d);
     if (o.policy !== 'observe') console.warn(formatDiagnosis(d));
     o.onDiagnosis?.(d);
   };
-  const monitor = new HealthMonitor({
-    spec, layerNames, thresholds: o.thresholds,
-    learningRate: opt.learningRate, optimizer: opt.kind, onDiagnosis,
-  });
-  // The monitor's arrays are the record's: one copy of the data, visible while training runs.
-  record.diagnoses = monitor.diagnoses;
-  record.samples = monitor.samples;
+  const printAction = (a: RepairAction) => {
+    if (o.policy !== 'observe') console.warn(`[gradguard repair] ${a.kind === 'gave_up' ? 'giving up' : `${a.diagnosis.replace(/_/g, ' ')} at step ${a.step}`}: ${a.note}`);
+  };
+  // One monitor per run: a restart starts a fresh one (new weights, new warm-up); the record
+  // keeps every run's diagnoses (pushed by onDiagnosis) and the current run's samples.
+  let monitor!: HealthMonitor;
+  const startMonitor = (): Diagnosis[] => {
+    monitor = new HealthMonitor({
+      spec: model.spec, layerNames, thresholds: o.thresholds,
+      learningRate: opt.learningRate, optimizer: opt.kind, onDiagnosis,
+    });
+    record.samples = monitor.samples;
+    // Initial weight scale from the real weights (kernel RMS per layer), before any update.
+    const params = bm.getParams();
+    return monitor.checkInitialWeights(bm.layout.map((lay) => {
+      let ss = 0;
+      for (let i = lay.wOffset; i < lay.wOffset + lay.wLength; i++) ss += params[i]! * params[i]!;
+      return Math.sqrt(ss / Math.max(1, lay.wLength));
+    }));
+  };
 
-  // Repair state: the last weights seen healthy, and the action awaiting its "after" loss.
+  // Repair state: the last weights seen healthy, and the action awaiting its "after" numbers.
   type Snapshot = { params: Float32Array; opt: OptimizerStateSnapshot; step: number };
   const snap = (step: number): Snapshot => ({ params: bm.getParams(), opt: bm.getOptimizerState(), step });
   let good: Snapshot | null = null;
   let candidate: Snapshot | null = null;
   let pendingAfter: RepairAction | null = null;
+  let pendingRestart: RepairAction | null = null;
+  /** Diagnoses from the initial-weights check, acted on at the next epoch's start. */
+  let queued: Diagnosis[] = [];
   let repairs = 0;
+  let gaveUp = false;
   let epoch = 0;
+  let startIterations = 0;
+  let lr0 = opt.learningRate;
+  // The current epoch's running means (the "before" of a restart asked for mid-epoch).
+  let epLoss = 0, epCorrect = 0, epSeen = 0;
+  const tried = new Set<string>();
+  const clipNow = () => opt.getConfig().globalClipNorm;
+
+  const giveUp = (d: Diagnosis, step: number, ep: number, before: RepairAction['before'], why: string, restoredStep: number) => {
+    gaveUp = true;
+    const done = record.actions.filter((a) => a.kind !== 'gave_up').map((a) => (a.kind === 'restart' ? `restart (${a.change})` : `rollback at step ${a.step}`));
+    const next = d.remedies.filter((r) => !tried.has(`${r.setting}=${String(r.value)}`)).slice(0, 3).map(remedyText);
+    const action: RepairAction = {
+      kind: 'gave_up', diagnosis: d.kind, step, epoch: ep, restoredStep, before,
+      after: { learningRate: opt.learningRate, globalClipNorm: clipNow() }, evidence: { ...d.evidence },
+      note: `${d.kind.replace(/_/g, ' ')}: ${why}; tried: ${done.length ? done.join(', ') : 'nothing'}; stopped training. Next remedies to try: ${next.length ? next.join('; ') : 'none ranked'}`,
+    };
+    record.actions.push(action);
+    model.stopTraining = true;
+    printAction(action);
+  };
 
   const repair = (d: Diagnosis, info: StepInfo): boolean => {
     if (!good) return false;
     const cfg = opt.getConfig();
     const before = { learningRate: opt.learningRate, globalClipNorm: cfg.globalClipNorm, loss: info.loss };
     if (repairs >= o.maxRepairs) {
-      record.actions.push({
-        kind: 'gave_up', diagnosis: d.kind, step: info.step, epoch: info.epoch, restoredStep: good.step,
-        before, after: { learningRate: opt.learningRate, globalClipNorm: cfg.globalClipNorm },
-        note: `${d.kind.replace(/_/g, ' ')} persisted after ${repairs} repair attempt(s); stopped training with the last good weights (step ${good.step}). Try the remedies: ${d.remedies.slice(0, 3).map((r) => `${r.setting} = ${String(r.value)}`).join('; ')}`,
-      });
       bm.setParams(good.params);
       bm.setOptimizerState(good.opt);
-      model.stopTraining = true;
-      if (o.policy !== 'observe') console.warn(`[gradguard repair] giving up: ${record.actions.at(-1)!.note}`);
+      giveUp(d, info.step, info.epoch, before, `persisted after ${repairs} repair attempt(s) (maxRepairs ${o.maxRepairs}); the last good weights (step ${good.step}) were restored`, good.step);
       return true;
     }
     repairs++;
@@ -181,22 +246,134 @@ function healthPlugin(model: Sequential, value: unknown) {
     notes.push(`optimizer state (moments, step ${good.opt.step}) restored`);
     const action: RepairAction = {
       kind: 'rollback', diagnosis: d.kind, step: info.step, epoch: info.epoch, restoredStep: good.step, before,
-      after: { learningRate: opt.learningRate, globalClipNorm: opt.getConfig().globalClipNorm }, note: notes.join('; '),
+      after: { learningRate: opt.learningRate, globalClipNorm: opt.getConfig().globalClipNorm }, evidence: { ...d.evidence }, note: notes.join('; '),
     };
     record.actions.push(action);
     pendingAfter = action;
-    if (o.policy !== 'observe') console.warn(`[gradguard repair] ${d.kind.replace(/_/g, ' ')} at step ${info.step}: ${action.note}`);
+    printAction(action);
     monitor.setLearningRate(opt.learningRate);
     for (const k of ['non_finite', 'exploding_gradients', 'loss_diverging', 'learning_rate_too_high'] as const) monitor.rearm(k);
     return true;
+  };
+
+  /** The first of d's ranked remedies that gradguard can apply and that changes something. */
+  const planRestart = (d: Diagnosis): { layers: Layer[]; learningRate?: number; what: string[]; key: string } | null => {
+    const layers = model.layers;
+    const last = layers.length - 1;
+    for (const r of d.remedies) {
+      const key = `${r.setting}=${String(r.value)}`;
+      const ch = remedyChange(r);
+      if (!ch || tried.has(key)) continue;
+      const what: string[] = [];
+      let changedLayers = false;
+      const next = layers.map((l, i) => {
+        if (!(l instanceof Dense)) return l;
+        const cfg = l.getConfig();
+        let changed = false;
+        if (ch.activation !== undefined && i < last && l.activation.name !== ch.activation) {
+          // Sigmoid/tanh → ReLU family: Glorot's variance assumes a symmetric activation; He's is
+          // the one for ReLU (He et al. 2015), so a Glorot kernel changes with it.
+          if (!RELU_FAMILY.has(l.activation.name) && RELU_FAMILY.has(ch.activation) && l.kernelInitializer.kind.startsWith('glorot')) {
+            cfg.kernelInitializer = 'he_normal';
+          }
+          cfg.activation = ch.activation;
+          changed = true;
+        }
+        if (ch.kernelInitializer !== undefined && (l.kernelInitializer.kind !== ch.kernelInitializer || (l.useBias && l.biasInitializer.kind !== 'zeros'))) {
+          cfg.kernelInitializer = ch.kernelInitializer;
+          if (l.useBias) cfg.biasInitializer = 'zeros';
+          changed = true;
+        }
+        if (!changed) return l;
+        changedLayers = true;
+        return new Dense(cfg as unknown as ConstructorParameters<typeof Dense>[0]);
+      });
+      if (changedLayers) {
+        if (ch.activation !== undefined) {
+          what.push(ch.what);
+          if (next.some((l, i) => l instanceof Dense && (layers[i] as Dense).kernelInitializer.kind !== l.kernelInitializer.kind)) what.push('kernel initializer → he_normal');
+        }
+        if (ch.kernelInitializer !== undefined) what.push(`${ch.what}, zero biases`);
+        return { layers: next, what, key };
+      }
+      if (ch.learningRate !== undefined && !opt.schedule) {
+        const cap = Math.min(MAX_RESTART_LR, 100 * lr0);
+        const lr = Math.min(ch.learningRate, cap);
+        if (lr !== opt.learningRate && !(ch.learningRate > opt.learningRate && lr <= opt.learningRate)) {
+          return { layers: [...layers], learningRate: lr, what: [`learning rate ${opt.learningRate} → ${lr}${lr < ch.learningRate ? ` (capped at ${cap})` : ''}`], key };
+        }
+      }
+      tried.add(key); // not applicable to this model: don't look at it again
+    }
+    return null;
+  };
+
+  /** Restart from a fresh initialization with d's remedy; asks fit to run again from its first epoch. */
+  const restart = (d: Diagnosis, step: number, ep: number, before: RepairAction['before']): void => {
+    if (gaveUp || model._restartRequested) return;
+    const plan = planRestart(d);
+    if (repairs >= o.maxRepairs || !plan) {
+      giveUp(d, step, ep, before, plan ? `persisted after ${repairs} repair attempt(s) (maxRepairs ${o.maxRepairs})` : 'no remedy left that gradguard can apply by itself', -1);
+      return;
+    }
+    repairs++;
+    tried.add(plan.key);
+    const seed = (model.seed + repairs) >>> 0;
+    if (plan.learningRate !== undefined) opt.learningRate = plan.learningRate;
+    model._reinitialize({ layers: plan.layers, seed }); // also resets the optimizer state
+    model._restartRequested = true;
+    bm = model.backendModel;
+    const change = plan.what.join('; ');
+    const action: RepairAction = {
+      kind: 'restart', diagnosis: d.kind, step, epoch: ep, restoredStep: -1, before,
+      after: { learningRate: opt.learningRate, globalClipNorm: clipNow() }, change, seed, evidence: { ...d.evidence },
+      note: `${change}; restarted training from its first epoch on a fresh initialization (seed ${seed}, optimizer state reset), attempt ${repairs} of ${o.maxRepairs}`,
+    };
+    record.actions.push(action);
+    printAction(action);
+    pendingRestart = action;
+    pendingAfter = null;
+    candidate = null;
+    good = { params: bm.getParams(), opt: bm.getOptimizerState(), step: startIterations };
+    queued = startMonitor();
+    epLoss = 0; epCorrect = 0; epSeen = 0;
+  };
+  const firstRestartable = (ds: readonly Diagnosis[]): Diagnosis | undefined => {
+    for (const k of RESTART_ORDER) { const d = ds.find((x) => x.kind === k); if (d) return d; }
+    return undefined;
+  };
+  const soFar = (): RepairAction['before'] => {
+    const b: RepairAction['before'] = { learningRate: opt.learningRate, globalClipNorm: clipNow(), loss: epSeen ? epLoss / epSeen : NaN };
+    if (model.metrics.includes('accuracy')) b.accuracy = epSeen ? epCorrect / epSeen : NaN;
+    return b;
   };
 
   const callback: Callback = {
     onTrainBegin() {
       if (o.policy === 'repair') good = snap(model.iterations);
     },
-    onEpochBegin(e: number) { epoch = e; },
-    onEpochEnd(e: number, logs: Logs) { monitor.observeEpoch(e, logs); },
+    onEpochBegin(e: number) {
+      epoch = e;
+      epLoss = 0; epCorrect = 0; epSeen = 0;
+      // Bad initial weights seen before any step: restart before training on them.
+      const d = o.policy === 'repair' ? firstRestartable(queued) : undefined;
+      queued = [];
+      if (d) restart(d, model.iterations, e, soFar());
+    },
+    onEpochEnd(e: number, logs: Logs) {
+      if (pendingRestart) {
+        pendingRestart.after.loss = logs.loss;
+        if (logs.accuracy !== undefined) pendingRestart.after.accuracy = logs.accuracy;
+        pendingRestart = null;
+      }
+      const fired = monitor.observeEpoch(e, logs);
+      const d = o.policy === 'repair' ? firstRestartable(fired) : undefined;
+      if (d) {
+        const before: RepairAction['before'] = { learningRate: opt.learningRate, globalClipNorm: clipNow(), loss: logs.loss ?? NaN };
+        if (logs.accuracy !== undefined) before.accuracy = logs.accuracy;
+        restart(d, model.iterations - 1, e, before);
+      }
+    },
   };
 
   return {
@@ -204,15 +381,11 @@ function healthPlugin(model: Sequential, value: unknown) {
     wantsStats: (step: number) => step % o.every === 0,
     begin(ctx: { x: Float32Array; rows: number; cols: number; history: History }) {
       ctx.history.health = record;
-      for (const d of compileFindings.get(model) ?? []) if (!monitor.diagnoses.includes(d)) { monitor.diagnoses.push(d); onDiagnosis(d); }
+      startIterations = model.iterations;
+      lr0 = opt.learningRate;
+      for (const d of compileFindings.get(model) ?? []) if (!record.diagnoses.includes(d)) onDiagnosis(d);
+      queued = startMonitor();
       if (o.checkInputs) monitor.checkInputs(ctx.x);
-      // Initial weight scale from the real weights (kernel RMS per layer), before any update.
-      const params = bm.getParams();
-      monitor.checkInitialWeights(bm.layout.map((lay) => {
-        let ss = 0;
-        for (let i = lay.wOffset; i < lay.wOffset + lay.wLength; i++) ss += params[i]! * params[i]!;
-        return Math.sqrt(ss / Math.max(1, lay.wLength));
-      }));
     },
     afterStep(info: StepInfo): void | 'handled' {
       if (pendingAfter && Number.isFinite(info.loss)) { pendingAfter.after.loss = info.loss; pendingAfter = null; }
@@ -220,9 +393,12 @@ function healthPlugin(model: Sequential, value: unknown) {
         ? monitor.observeStep(info.step, info.stats, epoch)
         : monitor.observeLoss(info.step, info.loss, epoch);
       if (info.stats) o.onStats?.(info.step, info.stats);
-      if (o.policy !== 'repair') return;
+      if (Number.isFinite(info.loss)) { epLoss += info.loss * info.batchSize; epCorrect += info.correct; epSeen += info.batchSize; }
+      if (o.policy !== 'repair' || gaveUp) return;
       const act = fired.find((d) => REPAIRABLE.has(d.kind));
       if (act) return repair(act, info) && !Number.isFinite(info.loss) ? 'handled' : undefined;
+      const re = firstRestartable(fired);
+      if (re) { restart(re, info.step, info.epoch, soFar()); return Number.isFinite(info.loss) ? undefined : 'handled'; }
       // Rollback points. A sample's statistics describe the weights *before* its update (the
       // forward pass and loss ran on them), so a good sample promotes the snapshot taken at the
       // previous sample (weights after that step); then this step's result becomes the candidate.

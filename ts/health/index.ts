@@ -22,6 +22,7 @@ export {
   installHealth, compileDiagnoses, DEFAULT_HEALTH_EVERY,
   type HealthOptions, type HealthPolicy, type HealthRecord, type RepairAction,
 } from './fit.js';
+export { remedyChange, applyToLayerOptions, type RemedyChange } from './remedies.js';
 export {
   renderHealthReport, writeHealthReport, reportSeries, loadUplotAssets, type ReportData, type ReportOptions,
 } from './report.js';

@@ -177,6 +177,13 @@ export class Sequential {
   stopTraining = false;
   /** Optimizer steps taken over the model's life (drives learning-rate schedules). */
   iterations = 0;
+  /**
+   * @internal Set by a fit extension after `_reinitialize()` (the health monitor's repair policy):
+   * fit ends the current epoch at once, forgets the epochs logged so far (they describe weights
+   * that no longer exist), sets `iterations` back to its value when fit began, and runs again
+   * from `initialEpoch`.
+   */
+  _restartRequested = false;
 
   constructor(opts: SequentialOptions = {}) {
     const w = 'sequential';
@@ -312,13 +319,27 @@ export class Sequential {
       this.compiled.backendModel.dispose();
       this.compiled = null;
     }
+    const tensors = built.flatMap((b) => b.params);
+    const bm = this.createBackendModel(w, backend, spec, tensors);
+    const offsets = regionOffsets(tensors);
+    if (keep === null) {
+      tensors.forEach((p, t) => bm.initTensor(offsets[t], tensorSize(p), p.init.kind, p.fanIn, p.fanOut, p.init.value, tensorSeed(this.seed, t)));
+    }
+    if (keep !== null) bm.setParams(keep);
+    bm.setOptimizer(optimizer.getConfig());
+    optimizer._bind(bm);
+    this.pendingWeights = null;
+    this.compiled = { backendModel: bm, spec, loss, fromLogits, metrics, optimizer, tensors, backend };
+  }
+
+  /** Creates the backend model for `spec` and checks its parameter layout against `tensors`. */
+  private createBackendModel(w: string, backend: Backend, spec: ModelSpec, tensors: ParamTensor[]): BackendModel {
     let bm: BackendModel;
     try {
       bm = backend.createModel(spec);
     } catch (e) {
       throw new BackendError(`${w}: the ${backend.name} backend could not create the model: ${(e as Error)?.message ?? String(e)}`);
     }
-    const tensors = built.flatMap((b) => b.params);
     // `tensors` is in Keras order (W₀, b₀, W₁, b₁ …; batchnorm γ, β, moving_mean,
     // moving_variance), which fixes the seeds: tensor t gets tensorSeed(seed, t). regionOffsets
     // places them as the backend does; check it against the backend's own layout.
@@ -335,14 +356,45 @@ export class Sequential {
       bm.dispose();
       throw new BackendError(`${w}: the backend's parameter layout does not match the layers (tensor ${bad})`);
     }
-    if (keep === null) {
-      tensors.forEach((p, t) => bm.initTensor(offsets[t], tensorSize(p), p.init.kind, p.fanIn, p.fanOut, p.init.value, tensorSeed(this.seed, t)));
-    }
-    if (keep !== null) bm.setParams(keep);
-    bm.setOptimizer(optimizer.getConfig());
-    optimizer._bind(bm);
-    this.pendingWeights = null;
-    this.compiled = { backendModel: bm, spec, loss, fromLogits, metrics, optimizer, tensors, backend };
+    return bm;
+  }
+
+  /**
+   * @internal Restart support for the health monitor's repair policy (AUTOTRAINER-style retrain):
+   * replaces the layers by `layers` (same count and sizes; each takes the name of the layer it
+   * replaces, so weights and reports keep their names), builds a new backend model, initialises
+   * every tensor t afresh with tensorSeed(seed, t), and resets the optimizer's state (moments and
+   * step counter) with its current config. The loss, metrics and Optimizer object are kept. The
+   * old backend model is disposed only once the new one exists, so a throw leaves the model as it was.
+   */
+  _reinitialize(opts: { layers?: readonly Layer[]; seed: number }): void {
+    const w = '_reinitialize';
+    const c = this.need(w);
+    const seed = checkNumber(w, 'seed', opts.seed, { integer: true, min: 0, max: 0xffffffff });
+    const next = opts.layers ? [...opts.layers] : [...this.layerList];
+    if (next.length !== this.layerList.length) throw new ShapeError(`${w}: expected ${this.layerList.length} layers, got ${next.length}`);
+    // Names first: the tensors' names come from their layer's.
+    next.forEach((l, i) => { l.name = this.layerList[i].name; });
+    const sizes = this.resolveSizes();
+    const built = next.map((l, i) => l.build(sizes[i]));
+    built.forEach((b, i) => {
+      if (b.outputSize !== sizes[i + 1]) throw new ShapeError(`${w}: layer ${i} would output ${b.outputSize} values instead of ${sizes[i + 1]}`);
+    });
+    const spec: ModelSpec = { layers: built.map((b) => b.spec as LayerSpec), loss: c.loss, fromLogits: c.fromLogits };
+    const tensors = built.flatMap((b) => b.params);
+    const bm = this.createBackendModel(w, c.backend, spec, tensors);
+    const offsets = regionOffsets(tensors);
+    tensors.forEach((p, t) => bm.initTensor(offsets[t], tensorSize(p), p.init.kind, p.fanIn, p.fanOut, p.init.value, tensorSeed(seed, t)));
+    bm.setOptimizer(c.optimizer.getConfig());
+    c.optimizer._bind(null);
+    c.backendModel.dispose();
+    c.optimizer._bind(bm);
+    // In place: fit holds `c` and re-reads c.backendModel when it restarts.
+    c.backendModel = bm;
+    c.spec = spec;
+    c.tensors = tensors;
+    this.layerList.splice(0, this.layerList.length, ...next);
+    for (const hook of compileHooks) hook(this, spec);
   }
 
   get isCompiled(): boolean { return this.compiled !== null; }
@@ -456,7 +508,8 @@ export class Sequential {
     const cbs: Callback[] = [...plugins.flatMap((p) => (p.callback ? [p.callback] : [])), ...userCallbacks];
 
     // ---- training state; from here on the model changes ----
-    const bm = c.backendModel;
+    let bm = c.backendModel;
+    const iterationsAtStart = this.iterations;
     const accuracyOn = c.metrics.includes('accuracy');
     const steps = Math.ceil(nTrain / batchSize);
     const history = new History({ epochs, steps, samples: nTrain, batchSize, validationSamples: val?.rows ?? 0 });
@@ -472,11 +525,24 @@ export class Sequential {
 
     this.training = true;
     this.stopTraining = false;
+    this._restartRequested = false;
     const cbModel = this;
     // Per-batch hooks cost a Promise each even when empty: skip them when no callback has one.
     const hasBatchBegin = cbs.some((cb) => cb.onBatchBegin), hasBatchEnd = cbs.some((cb) => cb.onBatchEnd);
     const statsWanted = plugins.filter((p) => p.wantsStats);
     for (const cb of cbs) cb.setModel?.(cbModel);
+    // After model._reinitialize(): the new backend model, the step counter of fit's start (so
+    // schedules and the monitor's warm-up see a fresh run), no epochs logged; returns the loop
+    // index that the loop's increment turns into initialEpoch.
+    const restart = (): number => {
+      this._restartRequested = false;
+      bm = c.backendModel;
+      this.iterations = iterationsAtStart;
+      history.epoch.length = 0;
+      history.epochSeconds.length = 0;
+      for (const k of Object.keys(history.history)) delete history.history[k];
+      return initialEpoch - 1;
+    };
     try {
       await runHook(cbs, 'onTrainBegin', {});
       for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
@@ -485,7 +551,7 @@ export class Sequential {
         await runHook(cbs, 'onEpochBegin', epoch, {});
         if (shuffle) this.shuffleRng.shuffle(order);
         let lossSum = 0, correct = 0, seen = 0;
-        for (let b = 0; b < steps && !this.stopTraining; b++) {
+        for (let b = 0; b < steps && !this.stopTraining && !this._restartRequested; b++) {
           const start = b * batchSize;
           const bs = b === steps - 1 ? lastSize : batchSize;
           if (hasBatchBegin) await runHook(cbs, 'onBatchBegin', b, { batch: b, size: bs });
@@ -519,7 +585,7 @@ export class Sequential {
             if (accuracyOn) logs.accuracy = seen > 0 ? correct / seen : 0;
             await runHook(cbs, 'onBatchEnd', b, logs);
           }
-          if (!handled && !Number.isFinite(loss) && !this.stopTraining) {
+          if (!handled && !Number.isFinite(loss) && !this.stopTraining && !this._restartRequested) {
             bm.setParams(snapshot);
             bm.setOptimizer(c.optimizer.getConfig());
             const err = new NonFiniteError(
@@ -532,6 +598,7 @@ export class Sequential {
           }
           if (yieldEvery > 0 && (b + 1) % yieldEvery === 0) await yieldToEventLoop();
         }
+        if (this._restartRequested) { epoch = restart(); continue; }
         const logs: Logs = { loss: seen > 0 ? lossSum / seen : NaN };
         if (accuracyOn) logs.accuracy = seen > 0 ? correct / seen : NaN;
         if (val) {
@@ -546,6 +613,8 @@ export class Sequential {
           const parts = Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`);
           console.log(`Epoch ${epoch + 1}/${epochs} - ${secs.toFixed(1)}s - ${parts.join(' - ')}`);
         }
+        // A restart asked for at the epoch's end (by an onEpochEnd hook) also runs again.
+        if (this._restartRequested) epoch = restart();
         await yieldToEventLoop();
       }
       await runHook(cbs, 'onTrainEnd', history.epoch.length ? lastLogs(history) : {});
