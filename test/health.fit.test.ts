@@ -75,7 +75,10 @@ describe('fit({ health })', () => {
     const h = await m.fit(x, y, { epochs: 6, batchSize: 10, health: { policy: 'repair', every: 1, maxRepairs: 6 } });
     const acts = h.health!.actions;
     expect(acts.length).toBeGreaterThan(0);
-    expect(acts.every((a) => a.kind === 'rollback')).toBe(true);
+    // Rollbacks for the blow-ups; a restart may follow for what they left (measured: dying_relu
+    // in the hidden layer after three rollbacks → leaky ReLU, 100 % accuracy).
+    expect(acts[0]!.kind).toBe('rollback');
+    expect(acts.every((a) => a.kind === 'rollback' || a.kind === 'restart')).toBe(true);
     expect(acts[0]!.before.learningRate).toBe(1e4);
     expect(acts[0]!.after.learningRate).toBeCloseTo(1e3, 9);
     expect(acts[0]!.after.globalClipNorm).toBe(1);

@@ -216,7 +216,7 @@ function healthPlugin(model: Sequential, value: unknown) {
     const action: RepairAction = {
       kind: 'gave_up', diagnosis: d.kind, step, epoch: ep, restoredStep, before,
       after: { learningRate: opt.learningRate, globalClipNorm: clipNow() }, evidence: { ...d.evidence },
-      note: `${d.kind.replace(/_/g, ' ')}: ${why}; tried: ${done.length ? done.join(', ') : 'nothing'}; stopped training. Next remedies to try: ${next.length ? next.join('; ') : 'none ranked'}`,
+      note: `${d.kind.replace(/_/g, ' ')}: ${why}; tried: ${done.length ? done.join(', ') : 'nothing'}. Next remedies to try: ${next.length ? next.join('; ') : 'none ranked'}`,
     };
     record.actions.push(action);
     model.stopTraining = true;
@@ -230,7 +230,7 @@ function healthPlugin(model: Sequential, value: unknown) {
     if (repairs >= o.maxRepairs) {
       bm.setParams(good.params);
       bm.setOptimizerState(good.opt);
-      giveUp(d, info.step, info.epoch, before, `persisted after ${repairs} repair attempt(s) (maxRepairs ${o.maxRepairs}); the last good weights (step ${good.step}) were restored`, good.step);
+      giveUp(d, info.step, info.epoch, before, `persisted after ${repairs} repair attempt(s) (maxRepairs ${o.maxRepairs}); stopped training with the last good weights (step ${good.step})`, good.step);
       return true;
     }
     repairs++;
@@ -313,7 +313,15 @@ function healthPlugin(model: Sequential, value: unknown) {
     if (gaveUp || model._restartRequested) return;
     const plan = planRestart(d);
     if (repairs >= o.maxRepairs || !plan) {
-      giveUp(d, step, ep, before, plan ? `persisted after ${repairs} repair attempt(s) (maxRepairs ${o.maxRepairs})` : 'no remedy left that gradguard can apply by itself', -1);
+      // Keep the weights trained so far unless they are broken (a blow-up in the same step).
+      let restored = -1;
+      if (good && !bm.getParams().every(Number.isFinite)) {
+        bm.setParams(good.params);
+        bm.setOptimizerState(good.opt);
+        restored = good.step;
+      }
+      const why = plan ? `persisted after ${repairs} repair attempt(s) (maxRepairs ${o.maxRepairs})` : 'no remedy left that gradguard can apply by itself';
+      giveUp(d, step, ep, before, `${why}; ${restored >= 0 ? `the weights were non-finite: stopped training with the last good weights (step ${restored})` : `stopped training with the current weights (step ${step})`}`, restored);
       return;
     }
     repairs++;
@@ -338,8 +346,13 @@ function healthPlugin(model: Sequential, value: unknown) {
     queued = startMonitor();
     epLoss = 0; epCorrect = 0; epSeen = 0;
   };
+  // Poor initialization judged from the first step's activation scale (evidence actStd) while
+  // the inputs are unnormalized is the inputs' doing: a new initialization would not change it,
+  // and scaling the data is the user's remedy (unnormalized_inputs says so). Not restarted.
+  const inputsToBlame = (d: Diagnosis) => d.kind === 'poor_initialization' && 'actStd' in d.evidence
+    && record.diagnoses.some((x) => x.kind === 'unnormalized_inputs');
   const firstRestartable = (ds: readonly Diagnosis[]): Diagnosis | undefined => {
-    for (const k of RESTART_ORDER) { const d = ds.find((x) => x.kind === k); if (d) return d; }
+    for (const k of RESTART_ORDER) { const d = ds.find((x) => x.kind === k && !inputsToBlame(x)); if (d) return d; }
     return undefined;
   };
   const soFar = (): RepairAction['before'] => {
