@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench`: the whole benchmark in one command. Runs bench/gemm.mjs (GEMM GFLOP/s) and
-// bench/train.mjs (MNIST training samples/s), each in its own process, then writes
-// bench/RESULTS.md with the date, the machine, both tables and the exact command.
+// `npm run bench`: the whole benchmark in one command. Runs bench/gemm.mjs (GEMM GFLOP/s),
+// bench/train.mjs (MNIST training samples/s) and bench/threads.mjs (thread scaling of the
+// simd-threads build), each in its own process, then writes bench/RESULTS.md with the date, the
+// machine, the tables and the exact command.
 //
-//   node bench/run.mjs [--quick] [--skip-gemm] [--skip-train] [--out FILE] [--report-only]
+//   node bench/run.mjs [--quick] [--skip-gemm] [--skip-train] [--skip-threads] [--out FILE] [--report-only]
 //
 // It builds nothing: `npm install` (its `prepare` script) already built the wasm files and
 // dist/. Rebuild with `npm run build` after changing the kernel or the TypeScript.
@@ -30,6 +31,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     'skip-gemm': { type: 'boolean', default: false },
     'skip-train': { type: 'boolean', default: false },
+    'skip-threads': { type: 'boolean', default: false },
     out: { type: 'string' },
     'report-only': { type: 'boolean', default: false },
   },
@@ -81,11 +83,16 @@ function git(args) {
   }
 }
 
-function runScript(script, args) {
+/** Runs a script with inherited output; with `capture`, its stdout is also kept (returned as `out`). */
+function runScript(script, args, capture = false) {
   return new Promise((resolve) => {
     console.log(`\n$ node ${script} ${args.join(' ')}`.trimEnd());
-    const child = spawn(process.execPath, [join(root, script), ...args], { cwd: root, stdio: 'inherit' });
-    child.on('close', (code, signal) => resolve({ code, signal }));
+    const child = spawn(process.execPath, [join(root, script), ...args], {
+      cwd: root, stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
+    });
+    let out = '';
+    if (capture) child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
+    child.on('close', (code, signal) => resolve({ code, signal, ...(capture ? { out } : {}) }));
   });
 }
 
@@ -196,6 +203,12 @@ async function main() {
   const status = {};
   if (!opts['skip-gemm']) status.gemm = await runScript('bench/gemm.mjs', passArgs);
   if (!opts['skip-train']) status.train = await runScript('bench/train.mjs', passArgs);
+  // bench/threads.mjs prints its own tables (no JSON): kept verbatim for the report.
+  if (!opts['skip-threads']) {
+    const r = await runScript('bench/threads.mjs', passArgs, true);
+    writeFileSync(join(outDir, opts.quick ? 'threads.quick.txt' : 'threads.txt'), r.out);
+    status.threads = { code: r.code, signal: r.signal };
+  }
   const finished = new Date();
 
   // Only read outputs written by this run: a stale file from an earlier run must not be
@@ -207,6 +220,7 @@ async function main() {
     quick: opts.quick,
     skipGemm: opts['skip-gemm'],
     skipTrain: opts['skip-train'],
+    skipThreads: opts['skip-threads'],
     started: started.toISOString(),
     finished: finished.toISOString(),
     command: commandLine(),
@@ -287,6 +301,18 @@ function writeReport(path, meta, gemm, train) {
     md.push(trainTableMarkdown(train));
     const head = meta.quick ? null : headline(train);
     if (head) md.push('', head);
+  }
+  md.push('');
+
+  md.push('## Thread scaling (simd-threads build)', '');
+  const threadsOut = meta.skipThreads === false || meta.skipThreads === undefined
+    ? (() => { try { return readFileSync(join(outDir, meta.quick ? 'threads.quick.txt' : 'threads.txt'), 'utf8'); } catch { return null; } })()
+    : null;
+  if (meta.skipThreads) md.push('(skipped with --skip-threads)');
+  else if (!threadsOut) md.push(`bench/threads.mjs printed nothing (it exited ${exitOf(status.threads ?? { code: '?' })}).`);
+  else {
+    md.push('Output of `node bench/threads.mjs` (medians of interleaved rounds: simd, simd-threads on 1 and 2 threads):', '', '```', threadsOut.trim(), '```');
+    if (status.threads && status.threads.code !== 0) md.push('', `bench/threads.mjs exited ${exitOf(status.threads)}: figures may be incomplete.`);
   }
   md.push('');
 
