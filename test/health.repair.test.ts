@@ -8,8 +8,12 @@
 // layers whose biases start at −2 (dying ReLU / dead units from the first step). Healthy: the seed
 // model (relu, relu, softmax; Adam 1e-3), which must take no action. Bounded: maxRepairs 0 gives up
 // at once with a note naming the remedies to try.
-// Measured when written (seed 42): see MEASURED below; the bars leave room for small-data noise
-// (chance is 10 %; each repaired run must be far above it, the failing one near it).
+// Also: SGD at 1e-3 (chance accuracy after an epoch: loss plateau → learning rate ×10).
+// Measured when written (seed 42), test accuracy unrepaired → repaired: vanishing 10.3 % → 82.6 %
+// (restart at step 112 with ReLU + He); dead ReLU 11.7 % → 85.4 % (restart at step 0 with He + zero
+// biases); SGD 1e-3 → 72.9 % (restart at step 124 with learning rate 0.01); healthy 89.7 %, no
+// action. The bars leave room for small-data noise (chance is 10 %: repaired runs must be far above
+// it, the unrepaired ones near it).
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as gg from '../ts/index.js';
 import type { HealthOptions, RepairAction } from '../ts/health/index.js';
