@@ -125,6 +125,19 @@ describe("fit({ health: { policy: 'repair' } }) restarts with the ranked remedy"
     expect(r.printed.filter((l) => l.startsWith('[gradguard repair] giving up')).length).toBe(1);
   }, 300_000);
 
+  it('restarts: false only reports (the doctor restarts itself); a bad value is a typed error', async () => {
+    const r = await run(sigmoidStack(), gg.optimizers.sgd({ learningRate: 0.05 }), { policy: 'repair', restarts: false });
+    r.model.dispose();
+    expect(r.h.health!.diagnoses.map((d) => d.kind)).toContain('vanishing_gradients');
+    expect(r.h.health!.actions).toEqual([]);
+    expect(r.activations[0]).toBe('sigmoid');
+    const m = gg.sequential({ layers: [gg.layers.dense({ inputShape: [784], units: 10, activation: 'softmax' })] });
+    m.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
+    await expect(m.fit({ data: data.train.x, shape: data.train.shape }, data.train.y, { health: { restarts: 'yes' as never } }))
+      .rejects.toThrow(/fit: health: restarts must be true or false, got "yes"/);
+    m.dispose();
+  }, 300_000);
+
   it('a learning rate far too low (SGD 1e-3: chance accuracy after an epoch) is raised tenfold per restart, capped', async () => {
     const r = await run([
       { inputShape: [784], units: 128, activation: 'relu' }, { units: 128, activation: 'relu' }, { units: 10, activation: 'softmax' },

@@ -113,7 +113,7 @@ export async function runDoctor(o: DoctorOptions, out: { log(line: string): void
       let h: gg.History;
       try {
         h = await model.fit({ data: train.x, shape: train.shape }, train.y, {
-          epochs: o.epochs, batchSize: 32, health: { policy, every: o.every, maxRepairs: 5 },
+          epochs: o.epochs, batchSize: 32, health: { policy, every: o.every, maxRepairs: 5, restarts: false }, // restarts: done below, shown apart
         });
       } catch (e) {
         // Without repair a NaN loss ends fit (weights restored to the epoch's start); its

@@ -56,6 +56,9 @@ export interface HealthOptions {
   checkInputs?: boolean;
   /** repair: attempts before giving up (default 3). */
   maxRepairs?: number;
+  /** repair: also restart from a fresh initialization for the diagnoses that need it (default
+   * true). false: only roll back (gradguard doctor restarts itself, to show both steps apart). */
+  restarts?: boolean;
   /** repair: learning-rate multiplier per attempt (default 0.1). */
   lrFactor?: number;
   /** repair: global gradient-norm clipping to turn on (default 1). */
@@ -138,7 +141,7 @@ function parseOptions(value: unknown): Required<Omit<HealthOptions, 'onDiagnosis
   else if (typeof value === 'string') o = { policy: value as HealthPolicy };
   else if (value !== null && typeof value === 'object' && !Array.isArray(value)) o = value as HealthOptions;
   else throw new OptionError(`${w} must be 'observe', 'warn', 'repair', true or an options object, got ${describe(value)}`);
-  checkOptions(w, o, ['policy', 'every', 'onDiagnosis', 'onStats', 'thresholds', 'checkInputs', 'maxRepairs', 'lrFactor', 'clipNorm']);
+  checkOptions(w, o, ['policy', 'every', 'onDiagnosis', 'onStats', 'thresholds', 'checkInputs', 'maxRepairs', 'restarts', 'lrFactor', 'clipNorm']);
   const policy = o.policy ?? 'warn';
   if (!['observe', 'warn', 'repair'].includes(policy)) {
     throw new OptionError(`${w}: policy must be 'observe', 'warn' or 'repair', got ${describe(policy)}`);
@@ -146,11 +149,13 @@ function parseOptions(value: unknown): Required<Omit<HealthOptions, 'onDiagnosis
   for (const k of ['onDiagnosis', 'onStats'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'function') throw new OptionError(`${w}: ${k} must be a function, got ${describe(o[k])}`);
   }
+  if (o.restarts !== undefined && typeof o.restarts !== 'boolean') throw new OptionError(`${w}: restarts must be true or false, got ${describe(o.restarts)}`);
   if (o.checkInputs !== undefined && typeof o.checkInputs !== 'boolean') throw new OptionError(`${w}: checkInputs must be true or false, got ${describe(o.checkInputs)}`);
   return {
     ...o, policy,
     every: checkNumber(w, 'every', o.every ?? DEFAULT_HEALTH_EVERY, { integer: true, min: 1 }),
     checkInputs: o.checkInputs ?? true,
+    restarts: o.restarts ?? true,
     maxRepairs: checkNumber(w, 'maxRepairs', o.maxRepairs ?? 3, { integer: true, min: 0 }),
     lrFactor: checkNumber(w, 'lrFactor', o.lrFactor ?? 0.1, { min: 0, max: 1, minExclusive: true, maxExclusive: true }),
     clipNorm: checkNumber(w, 'clipNorm', o.clipNorm ?? 1, { min: 0, minExclusive: true }),
@@ -352,6 +357,7 @@ function healthPlugin(model: Sequential, value: unknown) {
   const inputsToBlame = (d: Diagnosis) => d.kind === 'poor_initialization' && 'actStd' in d.evidence
     && record.diagnoses.some((x) => x.kind === 'unnormalized_inputs');
   const firstRestartable = (ds: readonly Diagnosis[]): Diagnosis | undefined => {
+    if (!o.restarts) return undefined;
     for (const k of RESTART_ORDER) { const d = ds.find((x) => x.kind === k && !inputsToBlame(x)); if (d) return d; }
     return undefined;
   };
