@@ -125,6 +125,22 @@ describe("fit({ health: { policy: 'repair' } }) restarts with the ranked remedy"
     expect(r.printed.filter((l) => l.startsWith('[gradguard repair] giving up')).length).toBe(1);
   }, 300_000);
 
+  it('model._reinitialize: same seed reproduces compile\'s weights bit for bit, layers swapped keep names, optimizer state reset', async () => {
+    const m = gg.sequential({ seed: 7, layers: [gg.layers.dense({ inputShape: [5], units: 3, activation: 'sigmoid' }), gg.layers.dense({ units: 2, activation: 'softmax' })] });
+    m.compile({ optimizer: gg.optimizers.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy' });
+    const w0 = m.getWeights().map((t) => Array.from(t.data));
+    await m.fit(new Float32Array(5 * 7).map((_, i) => (i % 5) / 5), new Int32Array(7).map((_, i) => i % 2), { epochs: 1, batchSize: 7 });
+    expect(m.backendModel.getOptimizerState().step).toBe(1);
+    m._reinitialize({ seed: 7 });
+    expect(m.getWeights().map((t) => Array.from(t.data))).toEqual(w0);
+    expect(m.backendModel.getOptimizerState().step).toBe(0);
+    m._reinitialize({ seed: 8, layers: [gg.layers.dense({ inputShape: [5], units: 3, activation: 'relu', kernelInitializer: 'heNormal' }), m.layers[1]!] });
+    expect(m.layers.map((l) => [l.name, (l as gg.Dense).activation.name])).toEqual([['dense', 'relu'], ['dense_1', 'softmax']]);
+    expect(m.getWeights()[0]!.data).not.toEqual(new Float32Array(w0[0]!));
+    expect(() => m._reinitialize({ seed: 8, layers: [gg.layers.dense({ inputShape: [5], units: 4 }), m.layers[1]!] })).toThrow(/layer 0 would output 4 values instead of 3/);
+    m.dispose();
+  });
+
   it('restarts: false only reports (the doctor restarts itself); a bad value is a typed error', async () => {
     const r = await run(sigmoidStack(), gg.optimizers.sgd({ learningRate: 0.05 }), { policy: 'repair', restarts: false });
     r.model.dispose();
