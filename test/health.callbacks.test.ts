@@ -3,7 +3,7 @@
 // real fit() on the reference backend.
 import { describe, expect, it } from 'vitest';
 import { createReferenceBackend } from '../ts/reference/index.js';
-import { Rng } from '../ts/reference/rng.js';
+import { blobs } from './helpers/blobs.js';
 import { sequential } from '../ts/model/sequential.js';
 import { layers } from '../ts/model/layers.js';
 import { optimizers } from '../ts/model/optimizers.js';
@@ -107,16 +107,6 @@ describe('reduceLROnPlateau (Keras semantics)', () => {
 
 // ---- inside fit() on the reference backend ----
 
-function blobs(n: number, seed: number, scale = 1): { x: Float32Array; y: Int32Array } {
-  // 3 Gaussian blobs in 5 dimensions, classes at ±2 on different axes.
-  const r = new Rng(seed);
-  const x = new Float32Array(n * 5); const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % 3; y[i] = c;
-    for (let k = 0; k < 5; k++) x[i * 5 + k] = scale * (0.5 * r.normal() + (k === c ? 2 : 0));
-  }
-  return { x, y };
-}
 function smallModel(seed = 3) {
   return sequential({
     seed, backend: createReferenceBackend(),

@@ -6,22 +6,13 @@
 // Healthy here: a 5→7→3 relu/softmax MLP with Adam 0.01 on three Gaussian blobs.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createReferenceBackend } from '../ts/reference/index.js';
-import { Rng } from '../ts/reference/rng.js';
 import { sequential } from '../ts/model/sequential.js';
 import { layers } from '../ts/model/layers.js';
 import { optimizers } from '../ts/model/optimizers.js';
 import { OptionError } from '../ts/errors.js';
 import { compileDiagnoses, DEFAULT_HEALTH_EVERY, type Diagnosis } from '../ts/health/index.js';
+import { blobs } from './helpers/blobs.js';
 
-function blobs(n: number, seed: number, scale = 1): { x: Float32Array; y: Int32Array } {
-  const r = new Rng(seed);
-  const x = new Float32Array(n * 5); const y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % 3; y[i] = c;
-    for (let k = 0; k < 5; k++) x[i * 5 + k] = scale * (0.5 * r.normal() + (k === c ? 2 : 0));
-  }
-  return { x, y };
-}
 function model(last: 'softmax' | 'sigmoid' = 'softmax', seed = 3) {
   return sequential({
     seed, backend: createReferenceBackend(),
