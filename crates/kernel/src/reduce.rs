@@ -11,19 +11,24 @@
 mod imp {
     use core::arch::wasm32::*;
 
+    /// Two unaligned v128 loads (the lane-by-lane `f32x4(k[0], …)` form may compile to scalar
+    /// loads and lane inserts).
     #[inline(always)]
     fn ld(k: &[f32; 8]) -> (v128, v128) {
-        (f32x4(k[0], k[1], k[2], k[3]), f32x4(k[4], k[5], k[6], k[7]))
+        let p = k.as_ptr() as *const v128;
+        // SAFETY: k is 32 readable bytes; read_unaligned has no alignment requirement.
+        unsafe { (core::ptr::read_unaligned(p), core::ptr::read_unaligned(p.add(1))) }
     }
     #[inline(always)]
     fn hsum(v: v128) -> f32 {
         (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v))
             + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v))
     }
-    /// max that keeps m where |x| is NaN (compare + select)
+    /// max that keeps m where |x| is NaN
     #[inline(always)]
     fn vmax(m: v128, a: v128) -> v128 {
-        v128_bitselect(a, m, f32x4_gt(a, m))
+        // pmax(m, a) = m < a ? a : m: one instruction (maxps on x86) where compare + select is three
+        f32x4_pmax(m, a)
     }
 
     /// (Σx², max |x|)
