@@ -212,16 +212,16 @@ impl Optimizer {
 /// (0 = off).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send>(
+fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
     p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
     acc: Option<StatsAcc>, wd: f32, step: F,
 ) {
     match acc {
         None => {
             if wd == 0.0 {
-                par_flat(p, g, m, v, |p, g, m, v| step(p, g, m, v));
+                par_flat(p, g, m, v, step);
             } else {
-                par_flat(p, g, m, v, |p, g, m, v| step(p - p * wd, g, m, v));
+                par_flat(p, g, m, v, move |p, g, m, v| step(p - p * wd, g, m, v));
             }
         }
         Some(StatsAcc { upd: acc, mut grad }) => {
@@ -254,17 +254,17 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send>(
 }
 
 /// Elements per chunk of a threaded flat update: 16 Ki elements = 4 arrays × 64 KiB, big enough
-/// that the hand-off to a worker (tens of µs) is small next to the chunk's own work.
+/// that claiming a chunk (an atomic compare-and-swap, pool.rs) is nothing next to its work.
 const PAR_CHUNK: usize = 16 * 1024;
-/// Regions shorter than this stay on the calling thread: a hand-off to the pool costs ~80 µs
-/// (see gemm::PAR_MIN_MACS), about what an Adam update of 100 K parameters takes, so the
-/// MNIST seed model (118,282 parameters) is not split; from 1 Mi parameters it pays.
-const PAR_MIN: usize = 1024 * 1024;
+/// Regions shorter than this stay on the calling thread. With the pool's spinning helpers a
+/// hand-off costs a few µs (pool.rs), and an Adam update of 64 Ki parameters takes ~40 µs, so
+/// the MNIST seed model's update (118,282 parameters, 8 chunks) is shared.
+const PAR_MIN: usize = 64 * 1024;
 
 /// `flat` over fixed chunks of PAR_CHUNK elements, on the pool when there is one (build
 /// `simd-threads`). Element-wise, so the result is the same for any split and any thread count.
 #[inline(always)]
-fn par_flat<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send>(
+fn par_flat<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
     p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], f: F,
 ) {
     let n = p.len();
@@ -273,7 +273,7 @@ fn par_flat<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send>(
         crate::pool::for_each_chunk(crate::pool::chunk_count(n, PAR_CHUNK), |i| {
             let (lo, hi) = (i * PAR_CHUNK, ((i + 1) * PAR_CHUNK).min(n));
             // SAFETY: chunk i alone touches [lo, hi) of p, m and v.
-            unsafe { flat(ps.range(lo, hi), &g[lo..hi], ms.range(lo, hi), vs.range(lo, hi), &f) }
+            unsafe { flat(ps.range(lo, hi), &g[lo..hi], ms.range(lo, hi), vs.range(lo, hi), f) }
         });
     } else {
         flat(p, g, m, v, f);

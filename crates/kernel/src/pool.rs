@@ -34,27 +34,62 @@ pub fn set_force_parallel(on: bool) {
 /// can test that chunking does not change results).
 #[inline]
 pub fn use_chunks(work: usize, threshold: usize) -> bool {
-    FORCE_PARALLEL.load(core::sync::atomic::Ordering::Relaxed) || (threads() > 1 && work >= threshold)
+    !in_pass() && (FORCE_PARALLEL.load(core::sync::atomic::Ordering::Relaxed) || (threads() > 1 && work >= threshold))
 }
 
 #[cfg(feature = "threads")]
 mod imp {
+    //! The fork-join. rayon's `install` from a thread outside the pool injects the job and
+    //! parks the caller on a condition variable: two futex round trips (the worker woken, then
+    //! the caller), measured at ~80 µs in Node (150 µs on a loaded machine), which made every
+    //! MNIST-sized parallel pass slower than one thread. Here the caller takes part: it
+    //! publishes the chunks on a board, claims and runs chunks itself, and only spins for the
+    //! chunks a helper has claimed and not finished. Helpers are rayon jobs (`spawn`) that spin
+    //! on the board for a while after their last chunk (SPIN_ROUNDS) and then return to rayon's
+    //! sleep, so back-to-back passes (a training loop) hand off for the price of a few cache
+    //! misses, and a pass that finds no hot helper never waits for one to wake: the caller just
+    //! runs every chunk.
+    use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
     use std::sync::OnceLock;
 
+    /// The rayon pool: `threads - 1` workers (the caller is the other thread).
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    /// The current pass: count << 32 | next unclaimed chunk. A claim is a CAS that needs
+    /// next < count, so it can only succeed while that pass is unfinished.
+    static BOARD: AtomicU64 = AtomicU64::new(0);
+    /// Address of the pass's `&dyn Fn(usize)` (on the caller's stack). Read only after a
+    /// successful claim: the claimed chunk is not done, so the caller is still inside
+    /// `for_each_chunk` and the closure is alive.
+    static JOB: AtomicUsize = AtomicUsize::new(0);
+    /// Chunks of the current pass finished (by anyone).
+    static DONE: AtomicUsize = AtomicUsize::new(0);
+    /// Helpers currently spinning on the board or running a chunk.
+    static HOT: AtomicUsize = AtomicUsize::new(0);
+    /// A pass is running: nested passes (a GEMM inside a training-step chunk) run sequentially.
+    static IN_PASS: AtomicBool = AtomicBool::new(false);
+    /// Board polls a helper makes without finding work before it returns to rayon. One poll is
+    /// an atomic load (a few ns when the line is shared), so 2^20 polls are roughly 2–5 ms:
+    /// longer than the JavaScript between two training steps (tens of µs), short enough that an
+    /// idle helper soon stops burning its core.
+    const SPIN_ROUNDS: u32 = 1 << 20;
+
+    type Job<'a> = &'a (dyn Fn(usize) + Sync);
 
     /// A host-side thread start: takes ownership of the boxed builder; false if it could not
     /// start a thread (then the pool is not built).
     pub type Spawn = fn(*mut rayon::ThreadBuilder) -> bool;
 
-    /// Builds the global pool with `n` worker threads. Returns false if a pool exists already
-    /// or a thread could not be started.
+    /// Sets up `n` threads: the caller plus a rayon pool of `n - 1` helpers (none for n = 1).
+    /// Returns false if a pool exists already, n = 0, or a thread could not be started.
     pub fn init(n: usize, spawn: Spawn) -> bool {
         if POOL.get().is_some() || n == 0 {
             return false;
         }
+        if n == 1 {
+            return true;
+        }
         let built = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
+            .num_threads(n - 1)
             .spawn_handler(move |tb| {
                 let raw = Box::into_raw(Box::new(tb));
                 if spawn(raw) {
@@ -81,20 +116,91 @@ mod imp {
         Box::from_raw(tb).run();
     }
 
+    /// Threads a pass can use: the caller plus the pool's helpers.
     pub fn threads() -> usize {
-        POOL.get().map_or(1, |p| p.current_num_threads())
+        POOL.get().map_or(1, |p| p.current_num_threads() + 1)
     }
 
-    /// Calls `f(i)` for every chunk index `i` in `0..count`, in parallel when a pool exists.
-    /// `f` must only write state owned by chunk `i`.
-    pub fn for_each_chunk<F: Fn(usize) + Sync + Send>(count: usize, f: F) {
-        match POOL.get() {
-            Some(p) if count > 1 => p.install(|| {
-                use rayon::prelude::*;
-                (0..count).into_par_iter().for_each(f)
-            }),
-            _ => (0..count).for_each(f),
+    /// Whether a pass is running (nested passes stay sequential).
+    pub fn in_pass() -> bool {
+        IN_PASS.load(SeqCst)
+    }
+
+    /// Claims the next chunk of the current pass, if one is left.
+    fn claim() -> Option<usize> {
+        let mut s = BOARD.load(SeqCst);
+        loop {
+            let (count, next) = (s >> 32, s & 0xffff_ffff);
+            if next >= count {
+                return None;
+            }
+            match BOARD.compare_exchange_weak(s, s + 1, SeqCst, SeqCst) {
+                Ok(_) => return Some(next as usize),
+                Err(now) => s = now,
+            }
         }
+    }
+
+    /// Runs claimed chunk `i` of the current pass.
+    fn run(i: usize) {
+        // SAFETY: a claim succeeded and chunk i is not counted done, so the caller is inside
+        // for_each_chunk and JOB points at its live closure reference (see JOB).
+        let job: Job = unsafe { *(JOB.load(SeqCst) as *const Job) };
+        job(i);
+        DONE.fetch_add(1, SeqCst);
+    }
+
+    /// A helper: runs chunks while there are any, spins SPIN_ROUNDS polls for more, then
+    /// returns its thread to rayon.
+    fn helper() {
+        let mut idle = 0u32;
+        while idle < SPIN_ROUNDS {
+            match claim() {
+                Some(i) => {
+                    run(i);
+                    idle = 0;
+                }
+                None => {
+                    idle += 1;
+                    core::hint::spin_loop();
+                }
+            }
+        }
+        HOT.fetch_sub(1, SeqCst);
+    }
+
+    /// Calls `f(i)` for every chunk index `i` in `0..count`, on the caller and the pool's
+    /// helpers. `f` must only write state owned by chunk `i`. Which thread runs a chunk is
+    /// decided at run time; results must not depend on it (the module's contract).
+    /// The caller must be the kernel's one calling thread (the ABI is not reentrant).
+    pub fn for_each_chunk<F: Fn(usize) + Sync + Send>(count: usize, f: F) {
+        let pool = match POOL.get() {
+            Some(p) if count > 1 && count <= u32::MAX as usize => p,
+            _ => return (0..count).for_each(f),
+        };
+        if IN_PASS.swap(true, SeqCst) {
+            // nested (a GEMM inside a step chunk, possibly on a helper): sequential
+            return (0..count).for_each(f);
+        }
+        let job: Job = &f;
+        JOB.store(&job as *const Job as usize, SeqCst);
+        DONE.store(0, SeqCst);
+        BOARD.store((count as u64) << 32, SeqCst);
+        // Wake helpers that went back to rayon; they join whatever is left when they arrive.
+        let want = pool.current_num_threads();
+        while HOT.load(SeqCst) < want {
+            HOT.fetch_add(1, SeqCst);
+            pool.spawn(helper);
+        }
+        while let Some(i) = claim() {
+            run(i);
+        }
+        // Every chunk is claimed; wait for the ones helpers are still running.
+        while DONE.load(SeqCst) < count {
+            core::hint::spin_loop();
+        }
+        JOB.store(0, SeqCst);
+        IN_PASS.store(false, SeqCst);
     }
 }
 
@@ -102,6 +208,10 @@ mod imp {
 mod imp {
     pub fn threads() -> usize {
         1
+    }
+
+    pub fn in_pass() -> bool {
+        false
     }
 
     /// Sequential build: the same contract as the threaded one, run in chunk order.
@@ -158,6 +268,13 @@ impl<T> SyncSlice<T> {
     pub unsafe fn range(&self, lo: usize, hi: usize) -> &mut [T] {
         assert!(lo <= hi && hi <= self.len);
         core::slice::from_raw_parts_mut(self.ptr.add(lo), hi - lo)
+    }
+    /// A shared sub-slice `[lo, hi)`.
+    /// # Safety
+    /// No concurrent caller may write `[lo, hi)` meanwhile.
+    pub unsafe fn slice(&self, lo: usize, hi: usize) -> &[T] {
+        assert!(lo <= hi && hi <= self.len);
+        core::slice::from_raw_parts(self.ptr.add(lo), hi - lo)
     }
 }
 

@@ -184,7 +184,7 @@ pub fn sgemm(
 /// at batch 128 ran 0.65–0.8× of one thread (six hand-offs per ~1.6 ms step). 2^24 MACs is about
 /// 650 µs on one thread, 8× the hand-off, so only products from 256³ up split (1024³: 1.6–1.8×
 /// on 2 threads), and MNIST-sized steps stay on the calling thread, never slower than simd.
-pub const PAR_MIN_MACS: usize = 1 << 24;
+pub const PAR_MIN_MACS: usize = 1 << 22;
 
 /// Width of the column blocks of a threaded product: a multiple of NR that depends only on n
 /// (never on the thread count): about n/8 so that 2–8 workers get balanced shares, and at least
