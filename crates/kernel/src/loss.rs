@@ -45,6 +45,16 @@ pub enum Targets<'a> {
     Dense(&'a [f32]),
 }
 
+impl<'a> Targets<'a> {
+    /// Rows [r0, r1) of the targets of a (batch, cols) output.
+    pub fn rows(self, r0: usize, r1: usize, cols: usize) -> Targets<'a> {
+        match self {
+            Targets::Sparse(l) => Targets::Sparse(&l[r0..r1]),
+            Targets::Dense(t) => Targets::Dense(&t[r0 * cols..r1 * cols]),
+        }
+    }
+}
+
 /// How the loss reads the last layer: `Logits` applies softmax/sigmoid inside the loss.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Input {
@@ -57,10 +67,19 @@ pub enum Input {
 /// Targets must be `Sparse` exactly for sparse CE (the ABI layer reads y accordingly).
 pub fn loss_and_grad(kind: LossKind, input: Input, out: &[f32], y: Targets, cols: usize,
                      grad: Option<&mut [f32]>) -> f64 {
+    let batch = if cols == 0 { 0 } else { out.len() / cols };
+    loss_and_grad_of(kind, input, out, y, cols, batch, grad)
+}
+
+/// `loss_and_grad` on some rows of a batch of `mean_over` rows (a training step's chunk,
+/// model.rs): the sum is over the given rows, the gradient is that of the mean over all
+/// `mean_over` rows, so chunks' gradients add up to the whole batch's.
+pub fn loss_and_grad_of(kind: LossKind, input: Input, out: &[f32], y: Targets, cols: usize,
+                        mean_over: usize, grad: Option<&mut [f32]>) -> f64 {
     if cols == 0 || out.is_empty() {
         return 0.0;
     }
-    let batch = out.len() / cols;
+    let batch = mean_over;
     use LossKind::*;
     match (kind, input) {
         (SparseCategoricalCrossentropy | CategoricalCrossentropy, Input::Logits) =>

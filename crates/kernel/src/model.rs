@@ -19,6 +19,7 @@ use crate::dense;
 use crate::loss::{self, Input, LossKind, Targets};
 use crate::clip::Clip;
 use crate::optim::{OptConfig, Optimizer, StatsAcc};
+use crate::pool::{self, SyncSlice};
 use crate::stats::{self, GradTensor, UpdAcc, GLOBAL_WORDS, LAYER_WORDS};
 use core::ops::Range;
 
@@ -91,7 +92,146 @@ struct Workspace {
     d1: Vec<f32>,
     /// x̂ of every batchnorm layer (batch, f), at batch·xh_off.
     xh: Vec<f32>,
+    /// A split training step's gradient copies of chunks 1.. (chunks − 1 regions), sized by
+    /// `ensure_step` for the largest split seen.
+    cg: Vec<f32>,
+    /// A split step's per-chunk loss sums.
+    partial: Vec<f64>,
 }
+
+/// Rows [r0, r0 + n) of a batch of `batch` rows: layer l's z and a for them are rows r0.. of
+/// its (batch, out) block at batch·act_off in the workspace.
+#[derive(Clone, Copy, Debug)]
+struct Rows {
+    batch: usize,
+    r0: usize,
+    n: usize,
+}
+
+impl Rows {
+    fn all(batch: usize) -> Rows {
+        Rows { batch, r0: 0, n: batch }
+    }
+    /// Layer `l`'s rows in a workspace array.
+    fn of(self, l: &Layer) -> Range<usize> {
+        let lo = self.batch * l.act_off + self.r0 * l.out;
+        lo..lo + self.n * l.out
+    }
+}
+
+/// What only a whole-batch pass has: batchnorm's state and scratch (split steps never hold a
+/// batchnorm layer, see `Model::step_chunks`).
+struct BnCtx<'a> {
+    mode: Mode,
+    /// First non-trainable parameter's offset: `moving` starts there.
+    nt: usize,
+    moving: &'a mut [f32],
+    inv: &'a mut [f32],
+    xh: &'a mut [f32],
+    scratch: &'a mut [f64],
+}
+
+/// Forward pass of `rows` into the workspace arrays z and a. x is (rows.n, in₀); pt is the
+/// trainable part of the parameters. `bn` must be given when a batchnorm layer is present (then
+/// rows must be the whole batch).
+#[allow(clippy::too_many_arguments)]
+fn forward_rows(layers: &[Layer], pt: &[f32], x: &[f32], rows: Rows, z: &SyncSlice<f32>, a: &SyncSlice<f32>,
+                mut bn: Option<&mut BnCtx>) {
+    let batch = rows.n;
+    for (l, layer) in layers.iter().enumerate() {
+        let r = rows.of(layer);
+        // SAFETY: these rows of layer l (and of layer l − 1 below) belong to this call alone;
+        // the caller keeps concurrent calls on disjoint rows.
+        let (zl, cur) = unsafe { (z.range(r.start, r.end), a.range(r.start, r.end)) };
+        let input: &[f32] = if l == 0 { x } else {
+            let p = rows.of(&layers[l - 1]);
+            unsafe { a.slice(p.start, p.end) }
+        };
+        let (w, b) = (&pt[layer.w.clone()], &pt[layer.b.clone()]);
+        match layer.kind {
+            LayerKind::Dense => dense::forward(input, w, b, layer.act, batch, layer.inp, layer.out, zl, cur),
+            LayerKind::BatchNorm(p) => {
+                let c = bn.as_deref_mut().expect("batchnorm needs the whole-batch context");
+                assert!(rows.r0 == 0 && rows.n == rows.batch, "batchnorm runs on whole batches");
+                let f = layer.out;
+                let inv = &mut c.inv[p.xh_off..p.xh_off + f];
+                let mov = &mut c.moving[p.mov - c.nt..p.mov - c.nt + 2 * f];
+                if c.mode == Mode::Infer {
+                    let (mm, mv) = mov.split_at(f);
+                    batchnorm::forward_infer(input, batch, f, w, b, p.eps, mm, mv, zl, inv);
+                } else {
+                    let xh = &mut c.xh[batch * p.xh_off..batch * (p.xh_off + f)];
+                    let moving = (c.mode == Mode::Train).then(|| mov.split_at_mut(f));
+                    batchnorm::forward_train(input, batch, f, w, b, p.eps, p.momentum, moving, xh, zl, inv,
+                        c.scratch);
+                }
+                activations::forward_bias(layer.act, zl, cur, &[], f);
+            }
+        }
+    }
+}
+
+/// Loss and backward pass of `rows` after `forward_rows` on the same x: writes the whole
+/// gradient region `grads` (this rows' share of d(mean loss over rows.batch)/dθ) and returns the
+/// loss summed over the rows. d0 and d1 are scratch of ≥ rows.n × widest layer each.
+#[allow(clippy::too_many_arguments)]
+fn backward_rows(layers: &[Layer], (head, loss): (Head, LossKind), pt: &[f32], x: &[f32], y: Targets, rows: Rows,
+                 z: &SyncSlice<f32>, a: &SyncSlice<f32>, d0: &mut [f32], d1: &mut [f32], grads: &mut [f32],
+                 mut bn: Option<&mut BnCtx>) -> f64 {
+    let nl = layers.len();
+    let batch = rows.n;
+    // SAFETY (every z/a read below): these rows were written by this call's forward_rows and
+    // no concurrent call touches them.
+    let za = |l: &Layer| unsafe { let r = rows.of(l); (z.slice(r.start, r.end), a.slice(r.start, r.end)) };
+    let (mut dc, mut dn) = (d0, d1);
+    let last = &layers[nl - 1];
+    let (zl, al) = za(last);
+    let d = &mut dc[..batch * last.out];
+    let loss_in = if head.on_z { zl } else { al };
+    let total = loss::loss_and_grad_of(loss, head.input, loss_in, y, last.out, rows.batch, Some(&mut *d));
+    if !head.on_z {
+        // a = f(z): dL/dz = dL/da · f'(z)
+        activations::backward(last.act, d, zl, al, last.out);
+    }
+    for l in (0..nl).rev() {
+        let layer = &layers[l];
+        let input: &[f32] = if l == 0 { x } else { za(&layers[l - 1]).1 };
+        let (gw, gb) = grads[layer.w.start..layer.b.end].split_at_mut(layer.w.len());
+        let dz = &dc[..batch * layer.out];
+        let dx = if l > 0 { Some(&mut dn[..batch * layer.inp]) } else { None };
+        match layer.kind {
+            // z = x·W + b  →  dW = xᵀ·dz, db = Σ dz, dx = dz·Wᵀ
+            LayerKind::Dense =>
+                dense::backward(input, &pt[layer.w.clone()], dz, batch, layer.inp, layer.out, gw, gb, dx),
+            // z = γ·x̂ + β, x̂ = (x − μ)/sqrt(σ² + ε) with batch μ, σ²  (see batchnorm::backward)
+            LayerKind::BatchNorm(p) => {
+                let c = bn.as_deref_mut().expect("batchnorm needs the whole-batch context");
+                let f = layer.out;
+                batchnorm::backward(dz, &c.xh[batch * p.xh_off..batch * (p.xh_off + f)],
+                    &c.inv[p.xh_off..p.xh_off + f], &pt[layer.w.clone()], batch, f, gw, gb, dx, c.scratch);
+            }
+        }
+        if l > 0 {
+            // x of this layer is a = f(z) of the previous one: dL/dz = dL/da · f'(z)
+            let p = &layers[l - 1];
+            let (zp, ap) = za(p);
+            activations::backward(p.act, &mut dn[..batch * p.out], zp, ap, p.out);
+        }
+        core::mem::swap(&mut dc, &mut dn);
+    }
+    total
+}
+
+/// A training step splits batches into chunks of about this many rows (see Model::step_chunks).
+const STEP_ROWS: usize = 64;
+const STEP_CHUNKS_MAX: usize = 8;
+/// Floats of extra gradient copies a split step may hold: 32 Mi floats = 128 MiB.
+const STEP_GRAD_FLOATS: usize = 1 << 25;
+/// The split step's gradient reduction runs on the pool from this many added floats, in chunks
+/// of REDUCE_CHUNK elements (64 KiB per array: the adds are memory-bound, and a hand-off to a
+/// spinning helper costs a few µs, see pool.rs).
+const REDUCE_PAR_MIN: usize = 64 * 1024;
+const REDUCE_CHUNK: usize = 16 * 1024;
 
 #[derive(Debug)]
 pub struct Model {
@@ -373,7 +513,25 @@ impl Model {
             (try_zeroed(na), try_zeroed(na), try_zeroed(nd), try_zeroed(nd), try_zeroed(nx)) else {
             return false;
         };
-        self.ws = Workspace { batch, z, a, d0, d1, xh };
+        let (cg, partial) = (core::mem::take(&mut self.ws.cg), core::mem::take(&mut self.ws.partial));
+        self.ws = Workspace { batch, z, a, d0, d1, xh, cg, partial };
+        true
+    }
+
+    /// `ensure_batch` plus the gradient copies of a step split into `chunks`; false if memory
+    /// cannot be had.
+    fn ensure_step(&mut self, batch: usize, chunks: usize) -> bool {
+        if !self.ensure_batch(batch) {
+            return false;
+        }
+        let Some(ng) = (chunks - 1).checked_mul(self.grads.len()) else { return false };
+        if ng > self.ws.cg.len() {
+            let Some(cg) = try_zeroed(ng) else { return false };
+            self.ws.cg = cg;
+        }
+        if chunks > self.ws.partial.len() {
+            self.ws.partial = vec![0.0; STEP_CHUNKS_MAX];
+        }
         true
     }
 
@@ -382,36 +540,11 @@ impl Model {
     /// activation reads).
     fn forward(&mut self, x: &[f32], batch: usize, mode: Mode) {
         self.last_batch = batch;
-        let nt = self.n_train;
-        let (pt, pm) = self.params.as_mut_slice().split_at_mut(nt);
-        let ws = &mut self.ws;
-        for (l, layer) in self.layers.iter().enumerate() {
-            let off = batch * layer.act_off;
-            let n = batch * layer.out;
-            let (prev, cur) = ws.a.split_at_mut(off);
-            let input: &[f32] = if l == 0 { x } else { &prev[off - batch * layer.inp..] };
-            let (w, b) = (&pt[layer.w.clone()], &pt[layer.b.clone()]);
-            match layer.kind {
-                LayerKind::Dense => dense::forward(input, w, b, layer.act, batch, layer.inp, layer.out,
-                    &mut ws.z[off..off + n], &mut cur[..n]),
-                LayerKind::BatchNorm(bn) => {
-                    let f = layer.out;
-                    let z = &mut ws.z[off..off + n];
-                    let inv = &mut self.bn_inv[bn.xh_off..bn.xh_off + f];
-                    let mov = &mut pm[bn.mov - nt..bn.mov - nt + 2 * f];
-                    if mode == Mode::Infer {
-                        let (mm, mv) = mov.split_at(f);
-                        batchnorm::forward_infer(input, batch, f, w, b, bn.eps, mm, mv, z, inv);
-                    } else {
-                        let xh = &mut ws.xh[batch * bn.xh_off..batch * (bn.xh_off + f)];
-                        let moving = (mode == Mode::Train).then(|| mov.split_at_mut(f));
-                        batchnorm::forward_train(input, batch, f, w, b, bn.eps, bn.momentum, moving, xh, z,
-                            inv, &mut self.scratch);
-                    }
-                    activations::forward_bias(layer.act, z, &mut cur[..n], &[], f);
-                }
-            }
-        }
+        let (pt, pm) = self.params.as_mut_slice().split_at_mut(self.n_train);
+        let (z, a) = (SyncSlice::new(&mut self.ws.z), SyncSlice::new(&mut self.ws.a));
+        let mut bn = BnCtx { mode, nt: self.n_train, moving: pm, inv: &mut self.bn_inv, xh: &mut self.ws.xh,
+            scratch: &mut self.scratch };
+        forward_rows(&self.layers, pt, x, Rows::all(batch), &z, &a, Some(&mut bn));
     }
 
     /// The last layer's z and a (batch, out_L) after `forward`.
@@ -424,52 +557,85 @@ impl Model {
     /// Loss (sum over the batch) and backward pass: fills the gradient region. Assumes
     /// `forward` ran on the same x.
     fn backward(&mut self, x: &[f32], y: Targets, batch: usize) -> f64 {
-        let nl = self.layers.len();
-        let params = self.params.as_slice();
-        let grads = self.grads.as_mut_slice();
-        let Workspace { z, a, d0, d1, xh, .. } = &mut self.ws;
-        let (mut dc, mut dn) = (&mut d0[..], &mut d1[..]);
-        let last = &self.layers[nl - 1];
-        let r = batch * last.act_off..batch * (last.act_off + last.out);
-        let (zl, al) = (&z[r.clone()], &a[r]);
-        let d = &mut dc[..batch * last.out];
-        let head = self.head;
-        let loss_in = if head.on_z { zl } else { al };
-        let total = loss::loss_and_grad(self.loss, head.input, loss_in, y, last.out, Some(&mut *d));
-        if !head.on_z {
-            // a = f(z): dL/dz = dL/da · f'(z)
-            activations::backward(last.act, d, zl, al, last.out);
+        let (pt, pm) = self.params.as_mut_slice().split_at_mut(self.n_train);
+        let (z, a) = (SyncSlice::new(&mut self.ws.z), SyncSlice::new(&mut self.ws.a));
+        let mut bn = BnCtx { mode: Mode::Train, nt: self.n_train, moving: pm, inv: &mut self.bn_inv,
+            xh: &mut self.ws.xh, scratch: &mut self.scratch };
+        let head = (self.head, self.loss);
+        backward_rows(&self.layers, head, pt, x, y, Rows::all(batch), &z, &a, &mut self.ws.d0, &mut self.ws.d1,
+            self.grads.as_mut_slice(), Some(&mut bn))
+    }
+
+    /// Chunks of a training step's data-parallel split of a batch of `batch` rows (1 = no
+    /// split). It depends only on the batch and the model, never on the thread count or the
+    /// build, so every build and thread count computes the same chunks in the same order and
+    /// gets the same bits; one thread runs them in turn. Why split at all: the per-operation
+    /// splits (GEMM column blocks) of an MNIST-sized step are ~6 passes of 50–300 µs each, too
+    /// short to share; one pass per step of whole forward+backward chunks is ~1 ms per chunk.
+    /// - STEP_ROWS = 64 rows per chunk: at 64 rows the GEMMs keep their single-thread speed
+    ///   (the packed panels of W are reused over 16 micro-tiles of rows), and batches of 32
+    ///   (the usual default) stay whole, so their results are those of an unsplit step.
+    /// - at most STEP_CHUNKS_MAX chunks, and the extra gradient copies (chunks − 1 of them) are
+    ///   held to STEP_GRAD_FLOATS: they are the split's memory price.
+    /// - batchnorm couples the rows of a batch (its mean and variance), so models with it are
+    ///   never split.
+    fn step_chunks(&self, batch: usize) -> usize {
+        if self.layers.iter().any(|l| l.kind != LayerKind::Dense) || batch <= STEP_ROWS {
+            return 1;
         }
-        for l in (0..nl).rev() {
-            let layer = &self.layers[l];
-            let input: &[f32] = if l == 0 { x } else {
-                let p = &self.layers[l - 1];
-                &a[batch * p.act_off..batch * (p.act_off + p.out)]
-            };
-            let (gw, gb) = grads[layer.w.start..layer.b.end].split_at_mut(layer.w.len());
-            let dz = &dc[..batch * layer.out];
-            let dx = if l > 0 { Some(&mut dn[..batch * layer.inp]) } else { None };
-            match layer.kind {
-                // z = x·W + b  →  dW = xᵀ·dz, db = Σ dz, dx = dz·Wᵀ
-                LayerKind::Dense =>
-                    dense::backward(input, &params[layer.w.clone()], dz, batch, layer.inp, layer.out, gw, gb, dx),
-                // z = γ·x̂ + β, x̂ = (x − μ)/sqrt(σ² + ε) with batch μ, σ²  (see batchnorm::backward)
-                LayerKind::BatchNorm(bn) => {
-                    let f = layer.out;
-                    batchnorm::backward(dz, &xh[batch * bn.xh_off..batch * (bn.xh_off + f)],
-                        &self.bn_inv[bn.xh_off..bn.xh_off + f], &params[layer.w.clone()], batch, f, gw, gb, dx,
-                        &mut self.scratch);
-                }
+        let by_memory = 1 + STEP_GRAD_FLOATS / self.grads.len().max(1);
+        batch.div_ceil(STEP_ROWS).min(STEP_CHUNKS_MAX).min(by_memory).max(1)
+    }
+
+    /// Forward, loss and backward of a split step (`chunks` > 1, dense layers only): each
+    /// chunk of rows [c·batch/chunks, (c+1)·batch/chunks) runs forward and backward on its own
+    /// rows of the workspace and its own gradient copy (chunk 0: the gradient region; chunk
+    /// c > 0: copy c − 1 of ws.cg); then the copies are added to the region in chunk order
+    /// (g ← ((g₀ + g₁) + g₂) + …). Returns the loss summed over the batch (chunk order).
+    fn split_pass(&mut self, x: &[f32], y: Targets, batch: usize, chunks: usize) -> f64 {
+        let n = self.grads.len();
+        let (inp, out) = (self.input_size(), self.output_size());
+        let widest = self.layers.iter().map(|l| l.out).max().unwrap_or(0);
+        let pt = &self.params.as_slice()[..self.n_train];
+        let head = (self.head, self.loss);
+        let layers = &self.layers[..];
+        let (z, a) = (SyncSlice::new(&mut self.ws.z), SyncSlice::new(&mut self.ws.a));
+        let (d0, d1) = (SyncSlice::new(&mut self.ws.d0), SyncSlice::new(&mut self.ws.d1));
+        let (g0, cg) = (SyncSlice::new(self.grads.as_mut_slice()), SyncSlice::new(&mut self.ws.cg));
+        let partial = SyncSlice::new(&mut self.ws.partial[..chunks]);
+        pool::for_each_chunk(chunks, |c| {
+            let (r0, r1) = (c * batch / chunks, (c + 1) * batch / chunks);
+            let rows = Rows { batch, r0, n: r1 - r0 };
+            // SAFETY: chunk c alone touches rows [r0, r1) of z, a, d0 and d1 and its own
+            // gradient copy; x, y and the parameters are only read.
+            unsafe {
+                let g = if c == 0 { g0.range(0, n) } else { cg.range((c - 1) * n, c * n) };
+                forward_rows(layers, pt, &x[r0 * inp..r1 * inp], rows, &z, &a, None);
+                let l = backward_rows(layers, head, pt, &x[r0 * inp..r1 * inp], y.rows(r0, r1, out), rows, &z, &a,
+                    d0.range(r0 * widest, r1 * widest), d1.range(r0 * widest, r1 * widest), g, None);
+                partial.write(c, l);
             }
-            if l > 0 {
-                // x of this layer is a = f(z) of the previous one: dL/dz = dL/da · f'(z)
-                let p = &self.layers[l - 1];
-                let rr = batch * p.act_off..batch * (p.act_off + p.out);
-                activations::backward(p.act, &mut dn[..batch * p.out], &z[rr.clone()], &a[rr], p.out);
+        });
+        // g₀ += g_c for c = 1, 2, … per element: element-wise, so any split of the elements
+        // (REDUCE_CHUNK) gives the same bits.
+        let (g, cg) = (self.grads.as_mut_slice(), &self.ws.cg);
+        let add = |lo: usize, hi: usize, g: &mut [f32]| {
+            for c in 1..chunks {
+                let src = &cg[(c - 1) * n + lo..(c - 1) * n + hi];
+                g.iter_mut().zip(src).for_each(|(gi, &si)| *gi += si);
             }
-            core::mem::swap(&mut dc, &mut dn);
+        };
+        if pool::use_chunks(n * (chunks - 1), REDUCE_PAR_MIN) {
+            let gs = SyncSlice::new(g);
+            pool::for_each_chunk(pool::chunk_count(n, REDUCE_CHUNK), |i| {
+                let (lo, hi) = (i * REDUCE_CHUNK, ((i + 1) * REDUCE_CHUNK).min(n));
+                // SAFETY: chunk i alone writes [lo, hi) of the gradient region.
+                add(lo, hi, unsafe { gs.range(lo, hi) });
+            });
+        } else {
+            add(0, n, g);
         }
-        total
+        self.ws.partial[..chunks].iter().sum()
     }
 
     fn count_correct(&self, y: Targets, batch: usize) -> u32 {
@@ -499,15 +665,22 @@ impl Model {
         if batch == 0 {
             return 0.0;
         }
-        if !self.ensure_batch(batch) {
+        let chunks = self.step_chunks(batch);
+        if !self.ensure_step(batch, chunks) {
             return f32::NAN;
         }
         let collect = self.stats_on;
-        self.forward(x, batch, Mode::Train);
+        let total = if chunks > 1 {
+            self.last_batch = batch;
+            self.split_pass(x, y, batch, chunks)
+        } else {
+            self.forward(x, batch, Mode::Train);
+            self.backward(x, y, batch)
+        };
         if collect {
+            // z and a of every row are in the workspace either way (backward does not write them)
             self.activation_stats(batch);
         }
-        let total = self.backward(x, y, batch);
         let loss = (total / batch as f64) as f32;
         self.last_correct = self.count_correct(y, batch);
 
@@ -607,10 +780,7 @@ impl Model {
         let mut r0 = 0;
         while r0 < batch {
             let rows = chunk.min(batch - r0);
-            let yc = match y {
-                Targets::Sparse(l) => Targets::Sparse(&l[r0..r0 + rows]),
-                Targets::Dense(t) => Targets::Dense(&t[r0 * o..(r0 + rows) * o]),
-            };
+            let yc = y.rows(r0, r0 + rows, o);
             self.forward(&x[r0 * inp..(r0 + rows) * inp], rows, Mode::Infer);
             let (zl, al) = self.last_za(rows);
             let loss_in = if self.head.on_z { zl } else { al };
