@@ -78,3 +78,58 @@ fn chunked_update_is_bit_identical() {
     }
     assert!(kinds >= 4, "only {kinds} optimizer kinds parsed");
 }
+
+/// The fork-join on real threads (native, `cargo test --features threads`): helpers are std
+/// threads running rayon's worker loop, as the wasm host's workers do. Many passes of varying
+/// size; every chunk must run exactly once per pass and the caller must return only after all
+/// of them (a late or repeated claim would show as a count of 0 or 2). Then a split training
+/// step (batch 131: 3 chunks) on the pool gives the bits it gave before the pool existed.
+#[cfg(feature = "threads")]
+#[test]
+fn pool_runs_every_chunk_once_and_split_steps_match_one_thread() {
+    use gradguard_kernel::loss::Targets;
+    use gradguard_kernel::model::Model;
+    use gradguard_kernel::pool::{for_each_chunk, init, threads, worker_run};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let _g = FLAG.lock().unwrap();
+    let step = || {
+        let mut s = vec![1u32, 2, 0, 0];
+        s.extend_from_slice(&[0, 29, 37, 1, 0, 1, 0, 37, 5, 7, 0, 1]);
+        let mut m = Model::new(&s).unwrap();
+        let mut seed = 11;
+        m.params_mut().iter_mut().for_each(|p| *p = lcg(&mut seed));
+        m.set_optimizer(3, &[1e-2, 0.9, 0.999, 1e-7, 0.0, 0.0, 0.0, 0.9, 0.1, 0.0, 0.0, 0.0]).unwrap();
+        let x: Vec<f32> = (0..131 * 29).map(|_| lcg(&mut seed)).collect();
+        let y: Vec<i32> = (0..131).map(|i| (i * 7 % 5) as i32).collect();
+        let losses: Vec<u32> = (0..4).map(|_| m.train_step(&x, Targets::Sparse(&y), 131).to_bits()).collect();
+        (losses, m.params().iter().map(|v| v.to_bits()).collect::<Vec<u32>>())
+    };
+    let alone = step();
+    fn spawn(tb: *mut rayon::ThreadBuilder) -> bool {
+        let p = tb as usize;
+        std::thread::spawn(move || unsafe { worker_run(p as *mut rayon::ThreadBuilder) });
+        true
+    }
+    assert!(threads() == 1 || init(3, spawn) || threads() == 3);
+    if threads() == 1 {
+        assert!(init(3, spawn), "the pool starts");
+    }
+    assert_eq!(threads(), 3);
+    let slots: Vec<AtomicU32> = (0..64).map(|_| AtomicU32::new(0)).collect();
+    let mut seed = 5u32;
+    for pass in 0..20_000 {
+        let count = 2 + (lcg(&mut seed) + 0.5).mul_add(62.0, 0.0) as usize % 62;
+        for_each_chunk(count, |i| {
+            // a little work so that helpers really take part
+            let mut acc = 0u64;
+            for k in 0..(i as u64 * 50) { acc = acc.wrapping_mul(31).wrapping_add(k); }
+            std::hint::black_box(acc);
+            slots[i].fetch_add(1, Ordering::SeqCst);
+        });
+        for (i, s) in slots.iter().enumerate() {
+            let want = (i < count) as u32;
+            assert_eq!(s.swap(0, Ordering::SeqCst), want, "pass {pass}, chunk {i} of {count}");
+        }
+    }
+    assert_eq!(step(), alone, "a split step on 3 threads gives the 1-thread bits");
+}
