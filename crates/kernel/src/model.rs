@@ -18,9 +18,9 @@ use crate::constraints::{self, Constraint};
 use crate::dense;
 use crate::loss::{self, Input, LossKind, Targets};
 use crate::clip::Clip;
-use crate::optim::{OptConfig, Optimizer, StatsAcc};
+use crate::optim::{self, OptConfig, Optimizer, SegAcc, StatsAcc};
 use crate::pool::{self, SyncSlice};
-use crate::stats::{self, GradTensor, UpdAcc, GLOBAL_WORDS, LAYER_WORDS};
+use crate::stats::{self, ActAcc, GradTensor, UpdAcc, GLOBAL_WORDS, LAYER_WORDS};
 use core::ops::Range;
 
 /// Upper bound on the parameter count: the three regions (1 + 1 + 2 floats per parameter)
@@ -97,6 +97,10 @@ struct Workspace {
     cg: Vec<f32>,
     /// A split step's per-chunk loss sums.
     partial: Vec<f64>,
+    /// A split step's activation statistics per chunk and layer (chunk-major), and per chunk
+    /// the units seen positive (Σ out flags per chunk, at act_off).
+    act: Vec<ActAcc>,
+    seen: Vec<bool>,
 }
 
 /// Rows [r0, r0 + n) of a batch of `batch` rows: layer l's z and a for them are rows r0.. of
@@ -254,6 +258,8 @@ pub struct Model {
     tensors: Vec<Range<usize>>,
     grad_sum: Vec<GradTensor>,
     upd: Vec<UpdAcc>,
+    /// The update's per-segment statistics scratch (optim::StatsAcc::seg).
+    seg: Vec<SegAcc>,
     sumsq: Vec<f64>,
     stats_on: bool,
     stats: AlignedBuf,
@@ -368,6 +374,7 @@ impl Model {
             ws: Workspace::default(),
             grad_sum: vec![GradTensor::default(); tensors.len()],
             upd: vec![UpdAcc::default(); tensors.len()],
+            seg: vec![SegAcc::default(); optim::segments(&tensors)],
             sumsq: vec![0.0; tensors.len()],
             tensors,
             stats_on: false,
@@ -513,8 +520,8 @@ impl Model {
             (try_zeroed(na), try_zeroed(na), try_zeroed(nd), try_zeroed(nd), try_zeroed(nx)) else {
             return false;
         };
-        let (cg, partial) = (core::mem::take(&mut self.ws.cg), core::mem::take(&mut self.ws.partial));
-        self.ws = Workspace { batch, z, a, d0, d1, xh, cg, partial };
+        let old = core::mem::take(&mut self.ws);
+        self.ws = Workspace { batch, z, a, d0, d1, xh, cg: old.cg, partial: old.partial, act: old.act, seen: old.seen };
         true
     }
 
@@ -529,8 +536,12 @@ impl Model {
             let Some(cg) = try_zeroed(ng) else { return false };
             self.ws.cg = cg;
         }
-        if chunks > self.ws.partial.len() {
+        if chunks > 1 && self.ws.partial.is_empty() {
+            // per-chunk scratch for up to STEP_CHUNKS_MAX chunks, once
+            let total: usize = self.layers.iter().map(|l| l.out).sum();
             self.ws.partial = vec![0.0; STEP_CHUNKS_MAX];
+            self.ws.act = vec![ActAcc::default(); STEP_CHUNKS_MAX * self.layers.len()];
+            self.ws.seen = vec![false; STEP_CHUNKS_MAX * total];
         }
         true
     }
@@ -592,8 +603,10 @@ impl Model {
     /// rows of the workspace and its own gradient copy (chunk 0: the gradient region; chunk
     /// c > 0: copy c − 1 of ws.cg); then the copies are added to the region in chunk order
     /// (g ← ((g₀ + g₁) + g₂) + …). Returns the loss summed over the batch (chunk order).
-    fn split_pass(&mut self, x: &[f32], y: Targets, batch: usize, chunks: usize) -> f64 {
+    fn split_pass(&mut self, x: &[f32], y: Targets, batch: usize, chunks: usize, collect: bool) -> f64 {
         let n = self.grads.len();
+        let (nl, total) = (self.layers.len(), self.layers.iter().map(|l| l.out).sum::<usize>());
+        let (acts, seen) = (SyncSlice::new(&mut self.ws.act), SyncSlice::new(&mut self.ws.seen));
         let (inp, out) = (self.input_size(), self.output_size());
         let widest = self.layers.iter().map(|l| l.out).max().unwrap_or(0);
         let pt = &self.params.as_slice()[..self.n_train];
@@ -611,6 +624,17 @@ impl Model {
             unsafe {
                 let g = if c == 0 { g0.range(0, n) } else { cg.range((c - 1) * n, c * n) };
                 forward_rows(layers, pt, &x[r0 * inp..r1 * inp], rows, &z, &a, None);
+                if collect {
+                    // the activation statistics of these rows, while they are in this core's cache
+                    let (acc, sn) = (acts.range(c * nl, (c + 1) * nl), seen.range(c * total, (c + 1) * total));
+                    sn.fill(false);
+                    for (layer, acc) in layers.iter().zip(acc.iter_mut()) {
+                        let r = rows.of(layer);
+                        *acc = ActAcc::default();
+                        acc.add(layer.act, z.slice(r.start, r.end), a.slice(r.start, r.end), layer.out,
+                            &mut sn[layer.act_off..layer.act_off + layer.out]);
+                    }
+                }
                 let l = backward_rows(layers, head, pt, &x[r0 * inp..r1 * inp], y.rows(r0, r1, out), rows, &z, &a,
                     d0.range(r0 * widest, r1 * widest), d1.range(r0 * widest, r1 * widest), g, None);
                 partial.write(c, l);
@@ -634,6 +658,22 @@ impl Model {
             });
         } else {
             add(0, n, g);
+        }
+        if collect {
+            // merge the chunks' activation statistics in chunk order; chunk 0's flags collect
+            // the others' (OR)
+            let block = self.stats.as_mut_slice();
+            let (head, rest) = self.ws.seen.split_at_mut(total);
+            for (l, layer) in self.layers.iter().enumerate() {
+                let mut acc = self.ws.act[l];
+                let units = layer.act_off..layer.act_off + layer.out;
+                for c in 1..chunks {
+                    acc.merge(&self.ws.act[c * nl + l]);
+                    let other = &rest[(c - 1) * total..c * total];
+                    head[units.clone()].iter_mut().zip(&other[units.clone()]).for_each(|(s, &o)| *s |= o);
+                }
+                acc.write(&mut block[l * LAYER_WORDS..(l + 1) * LAYER_WORDS], layer.act, layer.out, &head[units]);
+            }
         }
         self.ws.partial[..chunks].iter().sum()
     }
@@ -672,15 +712,14 @@ impl Model {
         let collect = self.stats_on;
         let total = if chunks > 1 {
             self.last_batch = batch;
-            self.split_pass(x, y, batch, chunks)
+            self.split_pass(x, y, batch, chunks, collect)
         } else {
             self.forward(x, batch, Mode::Train);
+            if collect {
+                self.activation_stats(batch);
+            }
             self.backward(x, y, batch)
         };
-        if collect {
-            // z and a of every row are in the workspace either way (backward does not write them)
-            self.activation_stats(batch);
-        }
         let loss = (total / batch as f64) as f32;
         self.last_correct = self.count_correct(y, batch);
 
@@ -700,6 +739,7 @@ impl Model {
         let acc = collect.then(|| StatsAcc {
             upd: &mut self.upd[..],
             grad: if fuse_grad { Some(&mut self.grad_sum[..]) } else { None },
+            seg: &mut self.seg[..],
         });
         let nt = self.n_train;
         self.opt.update(&mut self.params.as_mut_slice()[..nt], &self.grads.as_slice()[..nt],

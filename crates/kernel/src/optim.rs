@@ -37,6 +37,27 @@ use crate::stats::{GradTensor, UpdAcc, BLOCK};
 pub struct StatsAcc<'a> {
     pub upd: &'a mut [UpdAcc],
     pub grad: Option<&'a mut [GradTensor]>,
+    /// Scratch of one entry per segment (`segments(tensors)`): each tensor's loop runs in
+    /// segments of SEG elements, each summing into its own entry, merged in segment order, so
+    /// that the segments can run on the pool. Empty: one sequential pass per tensor (a tensor
+    /// over SEG elements then gives sums grouped differently, i.e. other last bits).
+    pub seg: &'a mut [SegAcc],
+}
+
+/// One segment's accumulators (see `StatsAcc::seg`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SegAcc {
+    pub upd: UpdAcc,
+    pub grad: GradTensor,
+}
+
+/// Elements per statistics segment: a multiple of BLOCK (so a tensor's blocks start at the same
+/// offsets either way), 16 Ki like the flat update's chunks.
+pub const SEG: usize = 16 * 1024;
+
+/// Number of SEG-element segments covering `tensors` (each tensor on its own).
+pub fn segments(tensors: &[Range<usize>]) -> usize {
+    tensors.iter().map(|r| crate::pool::chunk_count(r.len(), SEG)).sum()
 }
 use core::ops::Range;
 
@@ -224,29 +245,85 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
                 par_flat(p, g, m, v, move |p, g, m, v| step(p - p * wd, g, m, v));
             }
         }
-        Some(StatsAcc { upd: acc, mut grad }) => {
+        Some(StatsAcc { upd: acc, mut grad, seg }) => {
+            let with_grad = grad.is_some();
+            let segmented = seg.len() >= segments(tensors);
             // Block by block: keep θ_before in a 1 KiB stack buffer, run the same vectorised
             // loop as above on the block, then reduce (θ_before, θ_after) while both are in L1.
-            let mut before = [0.0f32; BLOCK];
-            for (t, (r, a)) in tensors.iter().zip(acc.iter_mut()).enumerate() {
-                *a = UpdAcc::default();
-                if let Some(gs) = grad.as_deref_mut() {
-                    gs[t] = GradTensor::default();
-                }
-                let blocks = p[r.clone()].chunks_mut(BLOCK).zip(g[r.clone()].chunks(BLOCK))
-                    .zip(m[r.clone()].chunks_mut(BLOCK)).zip(v[r.clone()].chunks_mut(BLOCK));
+            // Elements [lo, hi) of the regions; the caller owns them alone.
+            let run = |lo: usize, hi: usize, p: &mut [f32], m: &mut [f32], v: &mut [f32]| {
+                let mut out = SegAcc::default();
+                let mut before = [0.0f32; BLOCK];
+                let blocks = p.chunks_mut(BLOCK).zip(g[lo..hi].chunks(BLOCK)).zip(m.chunks_mut(BLOCK))
+                    .zip(v.chunks_mut(BLOCK));
                 for (((pb, gb), mb), vb) in blocks {
-                    if let Some(gs) = grad.as_deref_mut() {
-                        gs[t].add_block(gb); // the gradient block is in L1 for the update anyway
+                    if with_grad {
+                        out.grad.add_block(gb); // the gradient block is in L1 for the update anyway
                     }
                     let b = &mut before[..pb.len()];
                     b.copy_from_slice(pb);
                     if wd == 0.0 {
-                        flat(pb, gb, mb, vb, |p, g, m, v| step(p, g, m, v));
+                        flat(pb, gb, mb, vb, step);
                     } else {
-                        flat(pb, gb, mb, vb, |p, g, m, v| step(p - p * wd, g, m, v));
+                        flat(pb, gb, mb, vb, move |p, g, m, v| step(p - p * wd, g, m, v));
                     }
-                    a.add_block(b, pb);
+                    out.upd.add_block(b, pb);
+                }
+                out
+            };
+            for (t, a) in acc.iter_mut().enumerate() {
+                *a = UpdAcc::default();
+                if let Some(gs) = grad.as_deref_mut() {
+                    gs[t] = GradTensor::default();
+                }
+            }
+            if !segmented {
+                for (t, r) in tensors.iter().enumerate() {
+                    let o = run(r.start, r.end, &mut p[r.clone()], &mut m[r.clone()], &mut v[r.clone()]);
+                    acc[t] = o.upd;
+                    if let Some(gs) = grad.as_deref_mut() {
+                        gs[t] = o.grad;
+                    }
+                }
+                return;
+            }
+            // Segment i of the flattened list → (its range); tensors are few, a scan is enough.
+            let range_of = |mut i: usize| {
+                for r in tensors {
+                    let k = crate::pool::chunk_count(r.len(), SEG);
+                    if i < k {
+                        let lo = r.start + i * SEG;
+                        return lo..(lo + SEG).min(r.end);
+                    }
+                    i -= k;
+                }
+                unreachable!("segment index past the tensors")
+            };
+            let count = segments(tensors);
+            let (ps, ms, vs, out) = (SyncSlice::new(p), SyncSlice::new(m), SyncSlice::new(v), SyncSlice::new(seg));
+            let body = |i: usize| {
+                let r = range_of(i);
+                // SAFETY: segment i alone touches r of p, m, v and entry i of seg.
+                unsafe {
+                    let o = run(r.start, r.end, ps.range(r.start, r.end), ms.range(r.start, r.end), vs.range(r.start, r.end));
+                    out.write(i, o);
+                }
+            };
+            if crate::pool::use_chunks(g.len(), PAR_MIN) {
+                crate::pool::for_each_chunk(count, body);
+            } else {
+                (0..count).for_each(body);
+            }
+            // Merge in segment order: sums in order, max by the same rule as add_block.
+            let mut i = 0;
+            for (t, r) in tensors.iter().enumerate() {
+                for _ in 0..crate::pool::chunk_count(r.len(), SEG) {
+                    let o = seg[i];
+                    acc[t].merge(&o.upd);
+                    if let Some(gs) = grad.as_deref_mut() {
+                        gs[t].merge(&o.grad);
+                    }
+                    i += 1;
                 }
             }
         }

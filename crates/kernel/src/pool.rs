@@ -6,7 +6,9 @@
 //! passes one that calls the host's `gg_spawn_worker` import); the host starts a worker that
 //! instantiates the same module on the same shared memory, sets its own stack pointer and TLS
 //! block, and calls `gg_worker_run(builder)`, which runs the rayon worker loop for the life of
-//! the pool.
+//! the pool. A pool of n threads is the calling thread plus n − 1 rayon workers; parallel passes
+//! run on a caller-joins fork-join whose helpers are rayon jobs (see `imp` below for why not
+//! `install`).
 //!
 //! Determinism contract: every parallel helper here splits work into chunks whose boundaries
 //! depend only on the problem size and a fixed chunk length, never on the thread count, and

@@ -85,6 +85,15 @@ pub fn grad_tensor(g: &[f32]) -> GradTensor {
 }
 
 impl GradTensor {
+    /// Adds another part's summary (a later segment of the same tensor).
+    pub fn merge(&mut self, o: &GradTensor) {
+        self.sumsq += o.sumsq;
+        self.nonfinite += o.nonfinite;
+        if o.maxabs > self.maxabs {
+            self.maxabs = o.maxabs;
+        }
+    }
+
     /// Adds one block (≤ BLOCK elements; blocks start at multiples of BLOCK in the tensor so that
     /// every caller sums in the same order).
     pub fn add_block(&mut self, blk: &[f32]) {
@@ -115,6 +124,14 @@ pub struct UpdAcc {
 }
 
 impl UpdAcc {
+    /// Adds another part's sums (a later segment of the same tensor).
+    pub fn merge(&mut self, o: &UpdAcc) {
+        self.delta_sq += o.delta_sq;
+        self.before_sq += o.before_sq;
+        self.after_sq += o.after_sq;
+        self.nonfinite += o.nonfinite;
+    }
+
     /// Adds one block (≤ BLOCK elements) of θ_before and θ_after.
     pub fn add_block(&mut self, before: &[f32], after: &[f32]) {
         let (d, b, a) = reduce::diff3(before, after);
@@ -137,62 +154,109 @@ impl UpdAcc {
 /// Activation words (6–10, 14) of one layer from its z and a (rows, cols). `seen` is scratch of
 /// at least `cols` flags.
 pub fn activation_words(slot: &mut [f32], act: Act, z: &[f32], a: &[f32], cols: usize, seen: &mut [bool]) {
-    let n = z.len();
-    if n == 0 || cols == 0 {
-        return;
+    let mut acc = ActAcc::default();
+    if cols > 0 {
+        seen[..cols].fill(false);
     }
-    let rows = n / cols;
-    // Σa, Σa², Σ|z| by blocks (crate::reduce). They are finite unless an entry is non-finite
-    // (or an f32 block sum overflowed): only then count the non-finite entries, and re-sum a
-    // block without any in f64.
-    let (mut sa, mut sa2, mut sz) = (0.0f64, 0.0f64, 0.0f64);
-    let mut nonfinite = 0u32;
-    for (zb, ab) in z.chunks(BLOCK).zip(a.chunks(BLOCK)) {
-        let (s, q) = reduce::sum_sq(ab);
-        let (mut s, mut q, mut t) = (s as f64, q as f64, reduce::abs_sum(zb) as f64);
-        if !(s.is_finite() && q.is_finite() && t.is_finite()) {
-            let bad = count_nonfinite(zb) + count_nonfinite(ab);
-            nonfinite += bad;
-            if bad == 0 {
-                s = ab.iter().map(|&v| v as f64).sum();
-                q = sumsq_f64(ab);
-                t = zb.iter().map(|&v| v.abs() as f64).sum();
-            }
+    acc.add(act, z, a, cols, seen);
+    acc.write(slot, act, cols, seen);
+}
+
+/// One layer's activation sums over some of a batch's rows: `add` rows, `merge` another part's
+/// sums (in row order, for a split training step), `write` the words.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ActAcc {
+    sa: f64,
+    sa2: f64,
+    sz: f64,
+    nonfinite: u32,
+    /// sigmoid/tanh: entries with |z| ≥ SATURATION_Z; softmax: rows with max a ≥ SATURATION_SOFTMAX.
+    saturated: u32,
+    n: usize,
+    rows: usize,
+}
+
+impl ActAcc {
+    /// Adds rows z, a (rows, cols). `seen[..cols]` collects (OR) which units were ever positive;
+    /// the caller clears it once per layer.
+    pub fn add(&mut self, act: Act, z: &[f32], a: &[f32], cols: usize, seen: &mut [bool]) {
+        let n = z.len();
+        if n == 0 || cols == 0 {
+            return;
         }
-        sa += s;
-        sa2 += q;
-        sz += t;
+        self.n += n;
+        self.rows += n / cols;
+        // Σa, Σa², Σ|z| by blocks (crate::reduce). They are finite unless an entry is non-finite
+        // (or an f32 block sum overflowed): only then count the non-finite entries, and re-sum a
+        // block without any in f64.
+        for (zb, ab) in z.chunks(BLOCK).zip(a.chunks(BLOCK)) {
+            let (s, q) = reduce::sum_sq(ab);
+            let (mut s, mut q, mut t) = (s as f64, q as f64, reduce::abs_sum(zb) as f64);
+            if !(s.is_finite() && q.is_finite() && t.is_finite()) {
+                let bad = count_nonfinite(zb) + count_nonfinite(ab);
+                self.nonfinite += bad;
+                if bad == 0 {
+                    s = ab.iter().map(|&v| v as f64).sum();
+                    q = sumsq_f64(ab);
+                    t = zb.iter().map(|&v| v.abs() as f64).sum();
+                }
+            }
+            self.sa += s;
+            self.sa2 += q;
+            self.sz += t;
+        }
+        match act {
+            Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) | Act::Selu => {
+                let seen = &mut seen[..cols];
+                for ar in a.chunks_exact(cols) {
+                    seen.iter_mut().zip(ar).for_each(|(s, &ai)| *s |= ai > 0.0);
+                }
+            }
+            Act::Sigmoid | Act::Tanh => {
+                self.saturated += z.iter().map(|v| (v.abs() >= SATURATION_Z) as u32).sum::<u32>();
+            }
+            Act::Softmax => {
+                self.saturated += a.chunks_exact(cols)
+                    .map(|r| (r.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) >= SATURATION_SOFTMAX) as u32)
+                    .sum::<u32>();
+            }
+            Act::Linear => {}
+        }
     }
-    let nf = n as f64;
-    let mean = sa / nf;
-    slot[w::DEAD_FRACTION] = match act {
-        Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) | Act::Selu => {
-            let seen = &mut seen[..cols];
-            seen.fill(false);
-            for ar in a.chunks_exact(cols) {
-                seen.iter_mut().zip(ar).for_each(|(s, &ai)| *s |= ai > 0.0);
-            }
-            seen.iter().filter(|&&s| !s).count() as f32 / cols as f32
+
+    /// Adds a later part's sums (`seen` is OR-ed by the caller).
+    pub fn merge(&mut self, o: &ActAcc) {
+        self.sa += o.sa;
+        self.sa2 += o.sa2;
+        self.sz += o.sz;
+        self.nonfinite += o.nonfinite;
+        self.saturated += o.saturated;
+        self.n += o.n;
+        self.rows += o.rows;
+    }
+
+    /// Writes the words into the layer's slot; `seen[..cols]` as collected by `add`.
+    pub fn write(&self, slot: &mut [f32], act: Act, cols: usize, seen: &[bool]) {
+        if self.n == 0 || cols == 0 {
+            return;
         }
-        _ => 0.0,
-    };
-    slot[w::SATURATED_FRACTION] = match act {
-        Act::Sigmoid | Act::Tanh => {
-            let c: u32 = z.iter().map(|v| (v.abs() >= SATURATION_Z) as u32).sum();
-            (c as f64 / nf) as f32
-        }
-        Act::Softmax => {
-            let c: u32 = a.chunks_exact(cols)
-                .map(|r| (r.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) >= SATURATION_SOFTMAX) as u32)
-                .sum();
-            (c as f64 / rows as f64) as f32
-        }
-        _ => 0.0,
-    };
-    slot[w::ACT_MEAN] = mean as f32;
-    slot[w::ACT_STD] = (sa2 / nf - mean * mean).max(0.0).sqrt() as f32;
-    slot[w::NONFINITE_ACT] = nonfinite as f32;
-    slot[w::PREACT_MEAN_ABS] = (sz / nf) as f32;
+        let nf = self.n as f64;
+        let mean = self.sa / nf;
+        slot[w::DEAD_FRACTION] = match act {
+            Act::Relu | Act::LeakyRelu(_) | Act::Elu(_) | Act::Selu =>
+                seen[..cols].iter().filter(|&&s| !s).count() as f32 / cols as f32,
+            _ => 0.0,
+        };
+        slot[w::SATURATED_FRACTION] = match act {
+            Act::Sigmoid | Act::Tanh => (self.saturated as f64 / nf) as f32,
+            Act::Softmax => (self.saturated as f64 / self.rows as f64) as f32,
+            _ => 0.0,
+        };
+        slot[w::ACT_MEAN] = mean as f32;
+        slot[w::ACT_STD] = (self.sa2 / nf - mean * mean).max(0.0).sqrt() as f32;
+        slot[w::NONFINITE_ACT] = self.nonfinite as f32;
+        slot[w::PREACT_MEAN_ABS] = (self.sz / nf) as f32;
+    }
 }
 
 /// Gradient and weight words of every layer and the global words. `grad` and `upd` hold two

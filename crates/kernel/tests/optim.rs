@@ -7,7 +7,7 @@
 #![allow(clippy::too_many_arguments, clippy::single_range_in_vec_init)]
 mod common;
 use common::*;
-use gradguard_kernel::optim::{OptConfig, Optimizer, StatsAcc, ERR_CLIP, ERR_KIND, ERR_LEN, ERR_WORD};
+use gradguard_kernel::optim::{segments, OptConfig, Optimizer, SegAcc, StatsAcc, ERR_CLIP, ERR_KIND, ERR_LEN, ERR_WORD, SEG};
 use gradguard_kernel::stats::{grad_tensor, GradTensor, UpdAcc};
 
 const N: usize = 7;
@@ -158,7 +158,7 @@ fn statistics_path_updates_exactly_like_the_flat_loop() {
             let g = rand_vec(n, 1.0, 50 + s);
             let before = b.clone();
             oa.update(&mut a, &g, &mut sa, &tensors, None);
-            ob.update(&mut b, &g, &mut sb, &tensors, Some(StatsAcc { upd: &mut acc, grad: Some(&mut gacc) }));
+            ob.update(&mut b, &g, &mut sb, &tensors, Some(StatsAcc { upd: &mut acc, grad: Some(&mut gacc), seg: &mut [] }));
             for (t, r) in tensors.iter().enumerate() {
                 assert_eq!(gacc[t], grad_tensor(&g[r.clone()]), "fused gradient summary, tensor {t}");
             }
@@ -175,6 +175,47 @@ fn statistics_path_updates_exactly_like_the_flat_loop() {
                 assert!((acc[t].before_sq - w0).abs() <= 1e-5 * w0);
                 assert_eq!(acc[t].nonfinite, 0);
             }
+        }
+    }
+}
+
+/// The segmented statistics path (what the model uses: segments of SEG elements that the pool
+/// may run in parallel, merged in order) updates exactly like the flat loop and its sums agree
+/// with f64 sums; a tensor over SEG elements sums in other groupings, so only within the
+/// block-sum tolerance (1e-5 relative, see the module comment), and max |g| exactly.
+#[test]
+fn segmented_statistics_path_updates_exactly_like_the_flat_loop() {
+    let c = cfg(1e-2, 0.9, 0.999, 1e-7, 0.0, 0.0, 0.004, 0.0, 0.0);
+    let n = 2 * SEG + 777;
+    // a tensor crossing two segment borders at an odd offset, an empty one, a short one
+    let tensors = [0..2 * SEG + 700, 2 * SEG + 700..2 * SEG + 700, 2 * SEG + 700..n];
+    assert_eq!(segments(&tensors), 4);
+    let p0 = rand_vec(n, 1.0, 3);
+    let (mut a, mut b) = (p0.clone(), p0.clone());
+    let mut oa = Optimizer::new(OptConfig::parse(4, &c).unwrap());
+    let mut ob = oa.clone();
+    let (mut sa, mut sb) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
+    oa.reset(&mut sa);
+    ob.reset(&mut sb);
+    let mut acc = [UpdAcc::default(); 3];
+    let mut gacc = [GradTensor::default(); 3];
+    let mut seg = vec![SegAcc::default(); 4];
+    for s in 0..3 {
+        let g = rand_vec(n, 1.0, 70 + s);
+        let before = b.clone();
+        oa.update(&mut a, &g, &mut sa, &tensors, None);
+        ob.update(&mut b, &g, &mut sb, &tensors, Some(StatsAcc { upd: &mut acc, grad: Some(&mut gacc), seg: &mut seg }));
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "step {s}: parameters");
+        assert!(sa.iter().zip(&sb).all(|(x, y)| x.to_bits() == y.to_bits()), "step {s}: slots");
+        for (t, r) in tensors.iter().enumerate() {
+            let whole = grad_tensor(&g[r.clone()]);
+            assert_eq!(gacc[t].maxabs.to_bits(), whole.maxabs.to_bits(), "max |g| {t}");
+            assert!((gacc[t].sumsq - whole.sumsq).abs() <= 1e-5 * whole.sumsq, "Σg² {t}");
+            let d: f64 = r.clone().map(|i| ((b[i] - before[i]) as f64).powi(2)).sum();
+            let w: f64 = r.clone().map(|i| (b[i] as f64).powi(2)).sum();
+            assert!((acc[t].delta_sq - d).abs() <= 1e-5 * d, "delta² {t}: {} vs {d}", acc[t].delta_sq);
+            assert!((acc[t].after_sq - w).abs() <= 1e-5 * w, "θ² {t}");
+            assert_eq!(r.is_empty(), acc[t].after_sq == 0.0);
         }
     }
 }

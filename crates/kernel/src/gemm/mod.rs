@@ -176,14 +176,14 @@ pub fn sgemm(
     }
 }
 
-/// Multiply-adds (m·n·k) below which a product stays on the calling thread. Measured (Node 20,
-/// 2 cores; bench/threads.mjs and a hand-off micro-benchmark in the threads helper's report): a
-/// hand-off to the pool costs about 80 µs (150 µs when the shared machine is loaded) even for an
-/// empty product, since the rayon workers sleep in memory.atomic.wait between jobs and each job
-/// needs them woken and the caller woken back. With 2^21 MACs as the threshold, MNIST training
-/// at batch 128 ran 0.65–0.8× of one thread (six hand-offs per ~1.6 ms step). 2^24 MACs is about
-/// 650 µs on one thread, 8× the hand-off, so only products from 256³ up split (1024³: 1.6–1.8×
-/// on 2 threads), and MNIST-sized steps stay on the calling thread, never slower than simd.
+/// Multiply-adds (m·n·k) below which a product stays on the calling thread. A hand-off to the
+/// pool's spinning helpers costs a few µs (pool.rs; rayon's own install cost ~80 µs), but the
+/// column blocks each pack op(A) again and the helper's half of C lands in the other core's
+/// cache, which the next pass reads back: MNIST's batch-32 products (3.2 M MACs, ~130 µs) ran
+/// 1.1–1.2× on 2 threads without statistics and 0.86–0.95× with them at 2^20. From 2^22
+/// (~170 µs on one thread) a split pays; 256³ (2^24) runs 1.6–2.0× on 2 threads. Batches over
+/// 64 rows are split per training step instead (model.rs), and products inside a step chunk
+/// never split again.
 pub const PAR_MIN_MACS: usize = 1 << 22;
 
 /// Width of the column blocks of a threaded product: a multiple of NR that depends only on n
