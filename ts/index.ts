@@ -44,7 +44,9 @@ export const callbacks = { ...modelCallbacks, reduceLROnPlateau, healthCallback 
 export * as health from './health/index.js';
 export { schedules } from './health/index.js';
 export { History, type FitParams } from './model/history.js';
-export { loadModel, modelFromJSON, MODEL_FORMAT, type ModelJSON } from './model/serialize.js';
+export {
+  loadModel, modelFromJSON, MODEL_FORMAT, type ModelJSON, type LoadOptions, type SaveOptions, type SavedOptimizerState,
+} from './model/serialize.js';
 export { registerLayer, layerFromConfig } from './model/layers.js';
 export * as data from './data/index.js';
 export type { TensorLike, TensorData } from './data/tensor.js';

@@ -114,8 +114,9 @@ export interface LayerLayout {
 
 /**
  * The optimizer's state, for an exact rollback: `step` = updates applied since setOptimizer,
- * `slots` = the slot region (2 × trainable parameters). The slot layout is the backend's own
- * (opaque): restore a state only into the backend model it came from, with the same optimizer kind.
+ * `slots` = the slot region (2 × trainable parameters) in the ABI's layout on every backend
+ * (docs/abi.md, gg_model_opt_state_len: half m then half v, which slot is which per kind), so a
+ * saved state (ts/model/optstate.ts) restores on either backend with the same optimizer kind.
  */
 export interface OptimizerStateSnapshot {
   step: number;

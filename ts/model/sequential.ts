@@ -25,6 +25,7 @@ import { Optimizer, toOptimizer } from './optimizers.js';
 import { getDefaultBackend, isBackend } from './runtime.js';
 import { f32ToBase64 } from './base64.js';
 import type { ModelJSON } from './serialize.js';
+import { decodeOptimizerState, encodeOptimizerState, type SaveOptions, type SavedOptimizerState } from './optstate.js';
 
 /** Seed used when the user gives none, so that runs are reproducible by default. */
 export const DEFAULT_SEED = 42;
@@ -735,9 +736,42 @@ export class Sequential {
 
   // ----- save --------------------------------------------------------------------------------
 
-  /** The model as one JSON document (see ts/model/serialize.ts); gg.loadModel() rebuilds it. */
-  toJSON(): ModelJSON {
-    this.assertLive('toJSON');
+  /**
+   * The optimizer's state (slot variables such as Adam's moments, and its step counter) in the
+   * saveable form of ts/model/optstate.ts; toJSON() stores it as `optimizerState`.
+   */
+  getOptimizerState(): SavedOptimizerState {
+    const c = this.need('getOptimizerState');
+    return encodeOptimizerState(c.optimizer.kind, c.backendModel.getOptimizerState());
+  }
+
+  /**
+   * Restores a state from getOptimizerState() (or a saved file's `optimizerState`), so training
+   * continues as if it had never stopped. The model must be compiled with the same optimizer
+   * kind and have the same trainable parameter count; otherwise this throws (OptionError for the
+   * kind, ShapeError for a length, NonFiniteError, DataError for a malformed state) and the model
+   * is left as it was.
+   */
+  setOptimizerState(state: SavedOptimizerState): void {
+    const w = 'setOptimizerState';
+    const c = this.need(w);
+    const bm = c.backendModel;
+    bm.setOptimizerState(decodeOptimizerState(w, state, c.optimizer.kind, bm.trainableCount, bm.getOptimizerState()));
+  }
+
+  /**
+   * The model as one JSON document (see ts/model/serialize.ts); gg.loadModel() rebuilds it.
+   * `includeOptimizer` (default true) saves the optimizer's state so training resumes exactly;
+   * false leaves the state out (the compile settings, optimizer configuration included, are
+   * always saved): the loaded model's optimizer then starts fresh, as after compile().
+   */
+  toJSON(options: SaveOptions = {}): ModelJSON {
+    const w = 'toJSON';
+    this.assertLive(w);
+    // JSON.stringify calls toJSON(key) with a string: treat that as no options.
+    const opts = typeof options === 'string' ? {} : options;
+    checkOptions(w, opts, ['includeOptimizer']);
+    const includeOptimizer = opts.includeOptimizer === undefined ? true : checkBoolean(w, 'includeOptimizer', opts.includeOptimizer);
     const c = this.compiled;
     let weights: ModelJSON['weights'] = null;
     if (c) {
@@ -751,18 +785,24 @@ export class Sequential {
       });
     }
     return {
-      format: 'gradguard-sequential', version: 1, name: this.name, seed: this.seed, iterations: this.iterations,
+      format: 'gradguard-sequential', version: 2, name: this.name, seed: this.seed, iterations: this.iterations,
       layers: this.layerList.map((l) => ({ className: l.className, config: l.getConfig() })),
       compile: c ? { loss: c.loss, fromLogits: c.fromLogits, metrics: [...c.metrics], optimizer: c.optimizer.getConfig() } : null,
       weights,
+      optimizerState: c && includeOptimizer ? this.getOptimizerState() : null,
     };
   }
 
-  /** Node: writes toJSON() to `path` (e.g. 'model.json'). In browsers use toJSON() and store it yourself. */
-  async save(path: string): Promise<void> {
+  /**
+   * Node: writes toJSON(options) to `path` (e.g. 'model.json'). In browsers use toJSON() and
+   * store it yourself. `{ includeOptimizer: false }` leaves out the optimizer's state (see toJSON).
+   */
+  async save(path: string, options: SaveOptions = {}): Promise<void> {
     const w = 'save';
     if (typeof path !== 'string' || path === '') throw new OptionError(`${w}: expected a file path, got ${describe(path)}`);
-    const json = JSON.stringify(this.toJSON());
+    checkOptions(w, options, ['includeOptimizer']);
+    if (options.includeOptimizer !== undefined) checkBoolean(w, 'includeOptimizer', options.includeOptimizer);
+    const json = JSON.stringify(this.toJSON(options));
     if (typeof process === 'undefined' || !(process as { versions?: { node?: string } }).versions?.node) {
       throw new OptionError(`${w}: writing files needs Node; in the browser, store JSON.stringify(model.toJSON()) (e.g. in IndexedDB or a download)`);
     }

@@ -70,11 +70,18 @@ export class ReferenceModel implements BackendModel {
     this.live();
     this.optimizer = new OptimizerState(config, this.trainableCount);
   }
+  // The state in the ABI's layout (docs/abi.md, gg_model_opt_state_len), as the wasm backend
+  // gives it, so a saved state moves between backends: half m then half v. OptimizerState keeps
+  // RMSprop's mean square and Adagrad's accumulator in slot1, which is half v there.
+  private slotHalves(): [Float32Array, Float32Array] {
+    const o = this.optimizer!;
+    return o.config.kind === 'rmsprop' || o.config.kind === 'adagrad' ? [o.slot2, o.slot1] : [o.slot1, o.slot2];
+  }
   getOptimizerState(): { step: number; slots: Float32Array } {
     this.live();
     const n = this.trainableCount;
     const slots = new Float32Array(2 * n);
-    if (this.optimizer) { slots.set(this.optimizer.slot1); slots.set(this.optimizer.slot2, n); }
+    if (this.optimizer) { const [m, v] = this.slotHalves(); slots.set(m); slots.set(v, n); }
     return { step: this.optimizer?.step ?? 0, slots };
   }
   setOptimizerState(state: { step: number; slots: Float32Array }): void {
@@ -84,8 +91,9 @@ export class ReferenceModel implements BackendModel {
     if (state.slots.length !== 2 * n) {
       throw new BackendError(`gradguard: setOptimizerState expected ${2 * n} slot values, got ${state.slots.length}.`);
     }
-    this.optimizer.slot1.set(state.slots.subarray(0, n));
-    this.optimizer.slot2.set(state.slots.subarray(n));
+    const [m, v] = this.slotHalves();
+    m.set(state.slots.subarray(0, n));
+    v.set(state.slots.subarray(n));
     this.optimizer.step = state.step;
   }
   setLearningRate(lr: number): void {
