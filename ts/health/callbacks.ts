@@ -40,11 +40,25 @@ export function reduceLROnPlateau(opts: ReduceLROnPlateauOptions = {}): Callback
   const improved = (a: number, b: number) => (maximize ? a > b + minDelta : a < b - minDelta);
   let model: CallbackModel;
   let best = 0; let wait = 0; let cooldownCounter = 0;
+  // This run's reductions: the rate before the first one, and the rate last set (to tell whether
+  // anything else has changed the rate since).
+  let lrBeforeReductions: number | null = null; let lrSet: number | null = null;
+  const reset = () => { best = maximize ? -Infinity : Infinity; wait = 0; cooldownCounter = 0; lrBeforeReductions = null; lrSet = null; };
   const reductions: Array<{ epoch: number; from: number; to: number }> = [];
   return {
     reductions,
     setModel(m) { model = m; },
-    onTrainBegin() { best = maximize ? -Infinity : Infinity; wait = 0; cooldownCounter = 0; },
+    onTrainBegin() { reset(); },
+    // A restart (health repair) begins a new run: best/wait/cooldown start afresh, and the
+    // reductions made on the abandoned run are undone, so the new run starts at the rate the
+    // abandoned one started with. Only when the rate is still the one this callback set: a rate
+    // the restart itself chose (a learning-rate remedy, a rollback's lower rate) is kept.
+    // `reductions` keeps the abandoned run's entries (what happened).
+    onRestart() {
+      const opt = model?.optimizer;
+      if (opt && lrBeforeReductions !== null && opt.learningRate === lrSet) opt.learningRate = lrBeforeReductions;
+      reset();
+    },
     onEpochEnd(epoch: number, logs: Logs) {
       const opt = model.optimizer;
       if (!opt) return;
@@ -64,6 +78,8 @@ export function reduceLROnPlateau(opts: ReduceLROnPlateauOptions = {}): Callback
           if (old > minLr) {
             const lr = Math.max(old * factor, minLr);
             opt.learningRate = lr;
+            if (lrBeforeReductions === null) lrBeforeReductions = old;
+            lrSet = opt.learningRate;
             reductions.push({ epoch, from: old, to: lr });
             if (opts.verbose) console.log(`Epoch ${epoch + 1}: ReduceLROnPlateau reducing learning rate to ${lr}.`);
             cooldownCounter = cooldown; wait = 0;
@@ -90,9 +106,11 @@ export interface HealthHooks {
 /**
  * A callback that receives the trainer's gradient statistics (fit collects them every step when a
  * callback has onGradientStats, or every `statsEvery` steps) and runs a HealthMonitor over them.
- * `callback.monitor` holds the diagnoses and samples afterwards.
+ * `callback.monitor` holds the diagnoses and samples afterwards. After a restart (health repair)
+ * `monitor` is a fresh one for the new run (new weights, new warm-up) and the abandoned runs'
+ * monitors are in `earlierRuns`, oldest first.
  */
-export function healthCallback(hooks: HealthHooks = {}): Callback & { readonly monitor: HealthMonitor } {
+export function healthCallback(hooks: HealthHooks = {}): Callback & { readonly monitor: HealthMonitor; readonly earlierRuns: readonly HealthMonitor[] } {
   const w = 'callbacks.healthCallback';
   checkOptions(w, hooks, ['onStats', 'onDiagnosis', 'thresholds', 'layerNames']);
   for (const k of ['onStats', 'onDiagnosis'] as const) {
@@ -101,18 +119,29 @@ export function healthCallback(hooks: HealthHooks = {}): Callback & { readonly m
   let monitor = new HealthMonitor({ thresholds: hooks.thresholds, onDiagnosis: hooks.onDiagnosis, layerNames: hooks.layerNames });
   let names: string[] = hooks.layerNames ?? [];
   let epoch = 0;
+  const earlierRuns: HealthMonitor[] = [];
+  // The Sequential model exposes spec and layers; a bare CallbackModel may not.
+  type Seen = CallbackModel & { spec?: ModelSpec; layers?: ReadonlyArray<{ name?: string }>; optimizer?: { learningRate: number; kind?: string } };
+  let model: Seen | undefined;
+  const freshMonitor = (mm: Seen) => {
+    let spec: ModelSpec | undefined;
+    try { spec = mm.spec; } catch { spec = undefined; }
+    names = hooks.layerNames ?? (mm.layers?.map((l, i) => l.name ?? `dense_${i}`) ?? []);
+    monitor = new HealthMonitor({
+      spec, layerNames: names, thresholds: hooks.thresholds, onDiagnosis: hooks.onDiagnosis,
+      learningRate: mm.optimizer?.learningRate, optimizer: mm.optimizer?.kind,
+    });
+  };
   const self = {
     get monitor() { return monitor; },
-    setModel(m: CallbackModel) {
-      // The Sequential model exposes spec and layers; a bare CallbackModel may not.
-      const mm = m as CallbackModel & { spec?: ModelSpec; layers?: ReadonlyArray<{ name?: string }>; optimizer?: { learningRate: number; kind?: string } };
-      let spec: ModelSpec | undefined;
-      try { spec = mm.spec; } catch { spec = undefined; }
-      names = hooks.layerNames ?? (mm.layers?.map((l, i) => l.name ?? `dense_${i}`) ?? []);
-      monitor = new HealthMonitor({
-        spec, layerNames: names, thresholds: hooks.thresholds, onDiagnosis: hooks.onDiagnosis,
-        learningRate: mm.optimizer?.learningRate, optimizer: mm.optimizer?.kind,
-      });
+    earlierRuns,
+    setModel(m: CallbackModel) { model = m as Seen; freshMonitor(model); },
+    // The restarted model has new weights (and possibly new activations: the spec is read again);
+    // the abandoned run's windows and fired-once set must not carry over.
+    onRestart() {
+      earlierRuns.push(monitor);
+      if (model) freshMonitor(model);
+      else monitor = new HealthMonitor({ thresholds: hooks.thresholds, onDiagnosis: hooks.onDiagnosis, layerNames: hooks.layerNames });
     },
     onEpochBegin(e: number) { epoch = e; },
     onGradientStats(step: number, stats: StepStats) {

@@ -51,6 +51,11 @@ export interface Diagnosis {
   remedies: Remedy[];
   /** Where the rule and its threshold come from. */
   source: string;
+  /** Set by fit's health record: which run made it, 0 for the first and n for the run begun by
+   * the n-th repair restart (its step numbers count from fit's start again). Absent for the
+   * checks of the data and the loss (unnormalized inputs, loss/activation pairing), which hold
+   * for every run, and for diagnoses made outside fit's `health` option. */
+  run?: number;
 }
 
 export const layerName = (names: readonly string[] | undefined, i: number): string =>

@@ -26,7 +26,9 @@
 //     activation also switches a Glorot kernel initializer to He (He et al. 2015); a new kernel
 //     initializer comes with zero biases (both papers' prescription). History: the epochs logged
 //     are the final run's; the aborted runs' losses are in the restart actions' `before`, the
-//     statistics samples are the final run's, the diagnoses of every run are kept.
+//     statistics samples are the final run's, the diagnoses of every run are kept, each tagged
+//     with its run (Diagnosis.run; the HTML report draws only the final run's on its timeline
+//     and lists the others under "before restart n").
 //   after maxRepairs attempts (rollbacks and restarts together) or when no applicable remedy is
 //   left: stop training (model.stopTraining) with a 'gave_up' action naming what was tried and
 //   the remedies to try next.
@@ -120,6 +122,9 @@ const REPAIRABLE: ReadonlySet<DiagnosisKind> = new Set<DiagnosisKind>([
 const RESTART_ORDER: readonly DiagnosisKind[] = [
   'dying_relu', 'saturated_units', 'vanishing_gradients', 'poor_initialization', 'learning_rate_too_low', 'loss_plateau',
 ];
+/** Checks of the data and the loss, made once before the first run: a restart changes neither,
+ * so these belong to every run and are not tagged with one. */
+const RUN_INDEPENDENT: ReadonlySet<DiagnosisKind> = new Set<DiagnosisKind>(['unnormalized_inputs', 'loss_activation_mismatch']);
 /** A restart never raises the learning rate above this, nor above 100× the rate fit began with. */
 const MAX_RESTART_LR = 1;
 const RELU_FAMILY = new Set(['relu', 'leaky_relu', 'elu', 'selu']);
@@ -169,7 +174,10 @@ function healthPlugin(model: Sequential, value: unknown) {
   let bm = model.backendModel;
   const layerNames = model.layers.map((l, i) => l.name ?? `dense_${i}`);
   const record: HealthRecord = { policy: o.policy, every: o.every, diagnoses: [], samples: [], actions: [], layerNames };
+  /** The current run: 0, then n after the n-th restart (tags each diagnosis, see Diagnosis.run). */
+  let run = 0;
   const onDiagnosis = (d: Diagnosis) => {
+    if (!RUN_INDEPENDENT.has(d.kind)) d.run = run;
     record.diagnoses.push(d);
     if (o.policy !== 'observe') console.warn(formatDiagnosis(d));
     o.onDiagnosis?.(d);
@@ -330,6 +338,7 @@ function healthPlugin(model: Sequential, value: unknown) {
       return;
     }
     repairs++;
+    run++;
     tried.add(plan.key);
     const seed = (model.seed + repairs) >>> 0;
     if (plan.learningRate !== undefined) opt.learningRate = plan.learningRate;

@@ -24,5 +24,5 @@ export {
 } from './fit.js';
 export { remedyChange, applyToLayerOptions, type RemedyChange } from './remedies.js';
 export {
-  renderHealthReport, writeHealthReport, reportSeries, loadUplotAssets, type ReportData, type ReportOptions,
+  renderHealthReport, writeHealthReport, reportSeries, splitRuns, loadUplotAssets, type ReportData, type ReportOptions, type EarlierRun,
 } from './report.js';

@@ -49,6 +49,35 @@ export async function loadUplotAssets(): Promise<{ js: string; css: string }> {
   };
 }
 
+/** One run abandoned at a repair restart: its diagnoses and the restart that ended it. */
+export interface EarlierRun {
+  /** This run ended with restart number `restart` (1 = the first restart); it is run restart − 1. */
+  restart: number;
+  diagnoses: Diagnosis[];
+  /** The restart action that ended it (absent when the data has no actions). */
+  action?: NonNullable<ReportData['actions']>[number];
+}
+
+/**
+ * Splits the diagnoses by run (Diagnosis.run, set by fit's health record). The timeline (samples,
+ * epochs) is the final run's, and step numbers start again at each restart, so only the final
+ * run's diagnoses (and the untagged ones: checks of the data and loss, which hold for every run)
+ * may be drawn on it; the earlier runs' are listed apart, by the restart that ended them (their
+ * statistics were not kept, so they have no timeline of their own to be drawn on).
+ */
+export function splitRuns(data: Pick<ReportData, 'diagnoses' | 'actions'>): { finalRun: number; final: Diagnosis[]; earlier: EarlierRun[] } {
+  const restarts = (data.actions ?? []).filter((a) => a.kind === 'restart');
+  const tagged = data.diagnoses.map((d) => d.run ?? -1);
+  const finalRun = Math.max(restarts.length, ...tagged, 0);
+  const isFinal = (d: Diagnosis) => d.run === undefined || d.run === finalRun;
+  const earlier: EarlierRun[] = Array.from({ length: finalRun }, (_, r) => {
+    const e: EarlierRun = { restart: r + 1, diagnoses: data.diagnoses.filter((d) => d.run === r) };
+    if (restarts[r]) e.action = restarts[r];
+    return e;
+  });
+  return { finalRun, final: data.diagnoses.filter(isFinal), earlier };
+}
+
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 /** JSON safe inside <script>: no "</script>" can close the element early. */
 const scriptJson = (v: unknown): string => JSON.stringify(v).replace(/</g, '\\u003c');
@@ -72,7 +101,8 @@ export function reportSeries(data: ReportData, layerNames?: readonly string[]) {
     updateRatio: per((l) => l.updateRatio, true),
     dead: per((l) => l.deadFraction, false),
     saturated: per((l) => l.saturatedFraction, false),
-    markers: data.diagnoses.filter((d) => d.step >= 0).map((d) => ({ step: d.step, kind: d.kind, severity: d.severity })),
+    // The final run's only: an abandoned run's step numbers would land on the wrong weights.
+    markers: splitRuns(data).final.filter((d) => d.step >= 0).map((d) => ({ step: d.step, kind: d.kind, severity: d.severity })),
   };
 }
 
@@ -82,9 +112,8 @@ export async function renderHealthReport(data: ReportData, opts: ReportOptions =
   const series = reportSeries(data, opts.layerNames);
   const epochs = opts.history?.history ?? {};
   const sevColor = { info: '#3b82f6', warning: '#d97706', critical: '#dc2626' } as const;
-  const diagHtml = data.diagnoses.length === 0
-    ? '<p class="ok">No diagnoses: training looked healthy.</p>'
-    : data.diagnoses.map((d) => `
+  const runs = splitRuns(data);
+  const diagList = (ds: readonly Diagnosis[]) => ds.map((d) => `
       <div class="diag ${d.severity}">
         <div><span class="badge" style="background:${sevColor[d.severity]}">${esc(d.severity)}</span>
         <b>${esc(d.kind.replace(/_/g, ' '))}</b>${d.layerNames.length ? ` in ${esc(d.layerNames.join(', '))}` : ''}
@@ -94,6 +123,16 @@ export async function renderHealthReport(data: ReportData, opts: ReportOptions =
         <ol class="rem">${d.remedies.map((r) => `<li>${esc(r.action)} <code>${esc(`${r.setting} = ${String(r.value)}`)}</code></li>`).join('')}</ol>
         <p class="src">Rule: ${esc(d.source)}</p>
       </div>`).join('');
+  const diagHtml = (runs.final.length === 0
+    ? `<p class="ok">No diagnoses${runs.finalRun > 0 ? ' in the final run' : ''}: training looked healthy.</p>`
+    : diagList(runs.final))
+    + (runs.earlier.length === 0 ? '' : `
+    <h2>Earlier runs, abandoned at a restart</h2>
+    <p>Repair restarted training from a fresh initialization ${runs.finalRun} time(s); the charts and the diagnoses above are the final run's. Step numbers start again at each restart.</p>
+    ${runs.earlier.map((e) => `
+    <h3>Before restart ${e.restart}${e.action ? `: ${esc(e.action.diagnosis.replace(/_/g, ' '))} at step ${e.action.step}` : ''}</h3>
+    ${e.action ? `<p>${esc(e.action.note)}</p>` : ''}
+    ${e.diagnoses.length ? diagList(e.diagnoses) : '<p>No diagnoses recorded in this run.</p>'}`).join('')}`);
   const actionsHtml = !data.actions?.length ? '' : `
     <h2>Repair actions</h2><table class="actions"><tr><th>step</th><th>action</th><th>diagnosis</th><th>before</th><th>after</th><th>note</th></tr>
     ${data.actions.map((a) => `<tr><td>${a.step}</td><td>${esc(a.kind)}</td><td>${esc(a.diagnosis)}</td><td>${esc(JSON.stringify(a.before))}</td><td>${esc(JSON.stringify(a.after))}</td><td>${esc(a.note)}</td></tr>`).join('')}</table>`;
@@ -102,7 +141,7 @@ export async function renderHealthReport(data: ReportData, opts: ReportOptions =
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>${uplot.css}
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#111;max-width:1100px}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px}h3{font-size:15px;margin-top:18px}
 .diag{border-left:4px solid #999;padding:6px 12px;margin:10px 0;background:#fafafa}
 .diag.warning{border-color:#d97706}.diag.critical{border-color:#dc2626}.diag.info{border-color:#3b82f6}
 .badge{color:#fff;border-radius:3px;padding:1px 6px;font-size:12px;margin-right:6px}
@@ -111,8 +150,8 @@ table.actions{border-collapse:collapse;font-size:12.5px}table.actions td,table.a
 .chart{margin:8px 0 20px}
 </style></head><body>
 <h1>${esc(title)}</h1>
-<p>${series.steps.length} statistics samples${data.every ? ` (every ${data.every} steps)` : ''}${data.policy ? `, policy <b>${esc(data.policy)}</b>` : ''}; ${data.diagnoses.length} diagnoses. Vertical lines mark where each diagnosis started.</p>
-<h2>Diagnoses</h2>${diagHtml}${actionsHtml}
+<p>${series.steps.length} statistics samples${data.every ? ` (every ${data.every} steps)` : ''}${data.policy ? `, policy <b>${esc(data.policy)}</b>` : ''}; ${runs.final.length} diagnoses${runs.finalRun > 0 ? ` in the final run (after restart ${runs.finalRun}), ${data.diagnoses.length - runs.final.length} in earlier runs` : ''}. Vertical lines mark where each of ${runs.finalRun > 0 ? 'the final run\'s' : 'the'} diagnoses started.</p>
+<h2>Diagnoses${runs.finalRun > 0 ? ` (final run, after restart ${runs.finalRun})` : ''}</h2>${diagHtml}${actionsHtml}
 <h2>Per-layer gradient norm ‖dW‖ (log scale)</h2><div class="chart" id="c-grad"></div>
 <h2>Loss per sampled step</h2><div class="chart" id="c-loss"></div>
 <h2>Update-to-weight ratio ‖ΔW‖/‖W‖ (log scale; about 1e-3 is healthy)</h2><div class="chart" id="c-ur"></div>

@@ -6,6 +6,11 @@
 //   for each epoch: onEpochBegin(e) → for each batch: onBatchBegin(b) → step → [onGradientStats]
 //                   → onBatchEnd(b) … → validation → onEpochEnd(e, logs)
 //   onTrainEnd
+// A restart (fit({ health: { policy: 'repair' } }) re-initialising the model and training again
+// from the first epoch, ts/health/fit.ts) calls onRestart(n, {}) between the abandoned run's last
+// hook and the new run's onEpochBegin: a callback that keeps state across epochs (best loss,
+// wait counters, saved weights) resets it there, since the restarted run is a new run. Runs
+// without restarts never call it.
 // Setting `model.stopTraining = true` in any hook ends training after the current batch.
 // Changing `model.optimizer.learningRate` takes effect from the next step.
 
@@ -40,9 +45,15 @@ export interface Callback {
    * every step.
    */
   onGradientStats?(step: number, stats: StepStats): void | Promise<void>;
+  /**
+   * fit restarted training from a fresh initialization (the health repair policy): `restart` is
+   * 1 for the first restart of this fit, 2 for the next… The abandoned run's epochs are dropped
+   * from the History and the next hook is onEpochBegin(initialEpoch). Not called otherwise.
+   */
+  onRestart?(restart: number, logs: Logs): void | Promise<void>;
 }
 
-const HOOKS = ['setModel', 'onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd', 'onGradientStats'] as const;
+const HOOKS = ['setModel', 'onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd', 'onGradientStats', 'onRestart'] as const;
 
 /** Validates fit's `callbacks` option: one callback or an array of them. */
 export function toCallbackList(where: string, v: unknown): Callback[] {
@@ -110,13 +121,17 @@ export function earlyStopping(opts: EarlyStoppingOptions = {}): Callback & { sto
   const isBetter = better(mode, monitor);
   let model: CallbackModel;
   let best = Infinity, wait = 0, bestWeights: Float32Array[] | null = null;
+  const reset = () => {
+    wait = 0; bestWeights = null; self.stoppedEpoch = -1;
+    best = opts.baseline ?? (isBetter(1, 0, 0) ? -Infinity : Infinity);
+  };
   const self = {
     stoppedEpoch: -1,
     setModel(m: CallbackModel) { model = m; },
-    onTrainBegin() {
-      wait = 0; bestWeights = null; self.stoppedEpoch = -1;
-      best = opts.baseline ?? (isBetter(1, 0, 0) ? -Infinity : Infinity);
-    },
+    onTrainBegin() { reset(); },
+    // A restarted run starts afresh: the abandoned run's best value must not stop the new one,
+    // and its best weights (of a model that no longer exists) must never be restored.
+    onRestart() { reset(); },
     onEpochEnd(epoch: number, logs: Logs) {
       const v = logs[monitor];
       if (v === undefined) {

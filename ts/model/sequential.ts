@@ -451,8 +451,12 @@ export class Sequential {
    * the epoch weighted by batch size (the last, partial batch included), as Keras reports.
    *
    * If the loss becomes NaN/Inf and neither a fit extension nor a callback (model.stopTraining,
-   * e.g. terminateOnNaN) handles it, fit restores the weights from the start of that epoch,
-   * resets the optimizer state and throws NonFiniteError (its `history` has the epochs done).
+   * e.g. terminateOnNaN) handles it, fit puts the model back as it was at the start of that epoch
+   * — weights, the optimizer's state (moments and step counter) and `iterations` — and throws
+   * NonFiniteError (its `history` has the epochs done). Keras would carry on with NaN weights; we
+   * throw instead (no silent NaN), but like Keras never reset the optimizer's state: catching the
+   * error, lowering the learning rate and calling fit again continues the same optimizer run.
+   * With terminateOnNaN, as in Keras, training just stops after the batch (weights as they are).
    */
   async fit(x: TensorLike, y: TensorLike, options: FitOptions = {}): Promise<History> {
     const w = 'fit';
@@ -533,22 +537,29 @@ export class Sequential {
     const statsWanted = plugins.filter((p) => p.wantsStats);
     for (const cb of cbs) cb.setModel?.(cbModel);
     // After model._reinitialize(): the new backend model, the step counter of fit's start (so
-    // schedules and the monitor's warm-up see a fresh run), no epochs logged; returns the loop
-    // index that the loop's increment turns into initialEpoch.
-    const restart = (): number => {
+    // schedules and the monitor's warm-up see a fresh run), no epochs logged, and every
+    // callback's onRestart (stateful callbacks start afresh: a restarted run is a new run);
+    // returns the loop index that the loop's increment turns into initialEpoch.
+    let restarts = 0;
+    const restart = async (): Promise<number> => {
       this._restartRequested = false;
       bm = c.backendModel;
       this.iterations = iterationsAtStart;
       history.epoch.length = 0;
       history.epochSeconds.length = 0;
       for (const k of Object.keys(history.history)) delete history.history[k];
+      await runHook(cbs, 'onRestart', ++restarts, {});
       return initialEpoch - 1;
     };
     try {
       await runHook(cbs, 'onTrainBegin', {});
       for (let epoch = initialEpoch; epoch < epochs && !this.stopTraining; epoch++) {
         const t0 = now();
+        // The model at the epoch's start, put back if the loss turns non-finite (see above): the
+        // optimizer's state is part of it (Adam's moments and step counter go with the weights).
         const snapshot = bm.getParams();
+        const optSnapshot = bm.getOptimizerState();
+        const iterationsAtEpoch = this.iterations;
         await runHook(cbs, 'onEpochBegin', epoch, {});
         if (shuffle) this.shuffleRng.shuffle(order);
         let lossSum = 0, correct = 0, seen = 0;
@@ -588,10 +599,11 @@ export class Sequential {
           }
           if (!handled && !Number.isFinite(loss) && !this.stopTraining && !this._restartRequested) {
             bm.setParams(snapshot);
-            bm.setOptimizer(c.optimizer.getConfig());
+            bm.setOptimizerState(optSnapshot);
+            this.iterations = iterationsAtEpoch;
             const err = new NonFiniteError(
               `fit: the loss became ${loss} at epoch ${epoch}, batch ${b} (step ${step}); the weights were restored to ` +
-                `the start of epoch ${epoch} and the optimizer state was reset. Likely causes: a learning rate too high ` +
+                `the start of epoch ${epoch}, with the optimizer's state (moments, step counter) as it was then. Likely causes: a learning rate too high ` +
                 `(now ${c.optimizer.learningRate}), exploding gradients (try clipNorm/globalClipNorm), or extreme inputs`,
             );
             err.history = history;
@@ -599,7 +611,7 @@ export class Sequential {
           }
           if (yieldEvery > 0 && (b + 1) % yieldEvery === 0) await yieldToEventLoop();
         }
-        if (this._restartRequested) { epoch = restart(); continue; }
+        if (this._restartRequested) { epoch = await restart(); continue; }
         const logs: Logs = { loss: seen > 0 ? lossSum / seen : NaN };
         if (accuracyOn) logs.accuracy = seen > 0 ? correct / seen : NaN;
         if (val) {
@@ -615,7 +627,7 @@ export class Sequential {
           console.log(`Epoch ${epoch + 1}/${epochs} - ${secs.toFixed(1)}s - ${parts.join(' - ')}`);
         }
         // A restart asked for at the epoch's end (by an onEpochEnd hook) also runs again.
-        if (this._restartRequested) epoch = restart();
+        if (this._restartRequested) epoch = await restart();
         await yieldToEventLoop();
       }
       await runHook(cbs, 'onTrainEnd', history.epoch.length ? lastLogs(history) : {});
