@@ -15,7 +15,7 @@ import * as gg from '../index.js';
 import type { DenseOptions } from '../model/layers.js';
 import type { Optimizer } from '../model/optimizers.js';
 import type { Diagnosis, DiagnosisKind, Remedy } from '../health/index.js';
-import { applyToLayerOptions, formatDiagnosis, remedyChange, writeHealthReport } from '../health/index.js';
+import { applyToDenseOptions, firstRestartCause, formatDiagnosis, remedyChange, writeHealthReport } from '../health/index.js';
 import { integerIn } from './options.js';
 
 export interface DoctorScenario {
@@ -87,13 +87,15 @@ export interface ScenarioResult {
   accuracyAfter?: number;
 }
 
-/** Applies a remedy to a scenario's hidden layers / optimizer (the mapping fit's repair policy
- * uses too: ts/health/remedies.ts); returns null if it cannot. */
+/** Applies a remedy to a scenario's hidden layers / optimizer with the change fit's repair makes
+ * when it restarts, companions included (ts/health/remedies.ts, layerEdits: sigmoid → ReLU also
+ * moves a Glorot kernel to He; a new initializer comes with zero biases); null if it cannot. */
 function applyRemedy(s: DoctorScenario, r: Remedy): { layers: DenseOptions[]; optimizer: DoctorScenario['optimizer']; what: string } | null {
   const change = remedyChange(r);
   if (!change) return null;
   const optimizer = change.learningRate !== undefined ? { ...s.optimizer, learningRate: change.learningRate } : s.optimizer;
-  return { layers: applyToLayerOptions(s.layers, change), optimizer, what: change.what };
+  const { layers, what } = applyToDenseOptions(s.layers, change);
+  return { layers, optimizer, what: what.length ? what.join('; ') : change.what };
 }
 
 export async function runDoctor(o: DoctorOptions, out: { log(line: string): void } = { log: (l) => console.log(l) }): Promise<ScenarioResult[]> {
@@ -154,7 +156,7 @@ export async function runDoctor(o: DoctorOptions, out: { log(line: string): void
         res.accuracyAfter = after.acc;
         // The run survives; if a cause needing a restart was also diagnosed (e.g. poor
         // initialization), restart with its top remedy too, as AUTOTRAINER does.
-        const cause = diags.find((d) => !REPAIR_IN_TRAINING.has(d.kind) && d.severity !== 'info');
+        const cause = firstRestartCause(diags);
         const fix = cause?.remedies.map((r) => applyRemedy(s, r)).find((x) => x !== null);
         if (fix && after.acc < 0.8) {
           const again = await run(`${s.name}-restart`, fix.layers, fix.optimizer, 'repair');
@@ -162,13 +164,17 @@ export async function runDoctor(o: DoctorOptions, out: { log(line: string): void
           res.accuracyAfter = again.acc;
         }
       } else {
-        const fix = target.remedies.map((r) => applyRemedy(s, r)).find((x) => x !== null);
+        // Restart on the diagnosis fit's repair would have restarted on (the first to fire, e.g.
+        // the dead units seen at the first step rather than the dying-ReLU rule that confirms
+        // them later), so the doctor shows the repair fit makes.
+        const cause = firstRestartCause(diags) ?? target;
+        const fix = cause.remedies.map((r) => applyRemedy(s, r)).find((x) => x !== null);
         if (fix) {
           const after = await run(`${s.name}-after`, fix.layers, fix.optimizer, 'observe');
-          res.repair = `restart from a fresh initialization with ${fix.what} (top remedy for ${target.kind.replace(/_/g, ' ')})`;
+          res.repair = `restart from a fresh initialization with ${fix.what} (top remedy for ${cause.kind.replace(/_/g, ' ')})`;
           res.accuracyAfter = after.acc;
         } else {
-          res.repair = `no automatic remedy; try: ${target.remedies[0]?.action ?? '—'}`;
+          res.repair = `no automatic remedy; try: ${cause.remedies[0]?.action ?? '—'}`;
         }
       }
       out.log(`repair: ${res.repair}`);

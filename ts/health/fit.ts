@@ -41,7 +41,7 @@ import { registerCompileHook, registerFitOption, type Sequential, type StepInfo 
 import { Dense, type Layer } from '../model/layers.js';
 import { checkLossActivation, formatDiagnosis, type Diagnosis, type DiagnosisKind, type Remedy } from './diagnoses.js';
 import { HealthMonitor, type StatsSample } from './monitor.js';
-import { remedyChange } from './remedies.js';
+import { layerEdits, remedyChange } from './remedies.js';
 import type { HealthThresholds } from './thresholds.js';
 
 export type HealthPolicy = 'observe' | 'warn' | 'repair';
@@ -119,7 +119,7 @@ const REPAIRABLE: ReadonlySet<DiagnosisKind> = new Set<DiagnosisKind>([
 ]);
 /** Repaired by a restart, in the order acted on when several fire together: the specific causes
  * (dead, saturated units; vanishing gradients; bad initial weights) before the symptoms. */
-const RESTART_ORDER: readonly DiagnosisKind[] = [
+export const RESTART_ORDER: readonly DiagnosisKind[] = [
   'dying_relu', 'saturated_units', 'vanishing_gradients', 'poor_initialization', 'learning_rate_too_low', 'loss_plateau',
 ];
 /** Checks of the data and the loss, made once before the first run: a restart changes neither,
@@ -127,7 +127,6 @@ const RESTART_ORDER: readonly DiagnosisKind[] = [
 const RUN_INDEPENDENT: ReadonlySet<DiagnosisKind> = new Set<DiagnosisKind>(['unnormalized_inputs', 'loss_activation_mismatch']);
 /** A restart never raises the learning rate above this, nor above 100× the rate fit began with. */
 const MAX_RESTART_LR = 1;
-const RELU_FAMILY = new Set(['relu', 'leaky_relu', 'elu', 'selu']);
 const remedyText = (r: Remedy) => `${r.action} (${r.setting} = ${String(r.value)})`;
 
 export const DEFAULT_HEALTH_EVERY = 16;
@@ -272,41 +271,17 @@ function healthPlugin(model: Sequential, value: unknown) {
   /** The first of d's ranked remedies that gradguard can apply and that changes something. */
   const planRestart = (d: Diagnosis): { layers: Layer[]; learningRate?: number; what: string[]; key: string } | null => {
     const layers = model.layers;
-    const last = layers.length - 1;
     for (const r of d.remedies) {
       const key = `${r.setting}=${String(r.value)}`;
       const ch = remedyChange(r);
       if (!ch || tried.has(key)) continue;
-      const what: string[] = [];
-      let changedLayers = false;
-      const next = layers.map((l, i) => {
-        if (!(l instanceof Dense)) return l;
-        const cfg = l.getConfig();
-        let changed = false;
-        if (ch.activation !== undefined && i < last && l.activation.name !== ch.activation) {
-          // Sigmoid/tanh → ReLU family: Glorot's variance assumes a symmetric activation; He's is
-          // the one for ReLU (He et al. 2015), so a Glorot kernel changes with it.
-          if (!RELU_FAMILY.has(l.activation.name) && RELU_FAMILY.has(ch.activation) && l.kernelInitializer.kind.startsWith('glorot')) {
-            cfg.kernelInitializer = 'he_normal';
-          }
-          cfg.activation = ch.activation;
-          changed = true;
-        }
-        if (ch.kernelInitializer !== undefined && (l.kernelInitializer.kind !== ch.kernelInitializer || (l.useBias && l.biasInitializer.kind !== 'zeros'))) {
-          cfg.kernelInitializer = ch.kernelInitializer;
-          if (l.useBias) cfg.biasInitializer = 'zeros';
-          changed = true;
-        }
-        if (!changed) return l;
-        changedLayers = true;
-        return new Dense(cfg as unknown as ConstructorParameters<typeof Dense>[0]);
-      });
-      if (changedLayers) {
-        if (ch.activation !== undefined) {
-          what.push(ch.what);
-          if (next.some((l, i) => l instanceof Dense && (layers[i] as Dense).kernelInitializer.kind !== l.kernelInitializer.kind)) what.push('kernel initializer → he_normal');
-        }
-        if (ch.kernelInitializer !== undefined) what.push(`${ch.what}, zero biases`);
+      // The layer changes and their companions (Glorot → He with a ReLU switch, zero biases with a
+      // new initializer): one rule with gradguard doctor's (remedies.ts, layerEdits).
+      const { edits, what } = layerEdits(layers.map((l) => (l instanceof Dense
+        ? { activation: l.activation.name, kernelInitializer: l.kernelInitializer.kind, useBias: l.useBias, biasInitializer: l.biasInitializer.kind }
+        : null)), ch);
+      if (edits.some((e) => e !== null)) {
+        const next = layers.map((l, i) => (edits[i] ? new Dense({ ...(l as Dense).getConfig(), ...edits[i] } as unknown as ConstructorParameters<typeof Dense>[0]) : l));
         return { layers: next, what, key };
       }
       if (ch.learningRate !== undefined && !opt.schedule) {
@@ -363,8 +338,7 @@ function healthPlugin(model: Sequential, value: unknown) {
   // Poor initialization judged from the first step's activation scale (evidence actStd) while
   // the inputs are unnormalized is the inputs' doing: a new initialization would not change it,
   // and scaling the data is the user's remedy (unnormalized_inputs says so). Not restarted.
-  const inputsToBlame = (d: Diagnosis) => d.kind === 'poor_initialization' && 'actStd' in d.evidence
-    && record.diagnoses.some((x) => x.kind === 'unnormalized_inputs');
+  const inputsToBlame = (d: Diagnosis) => blamedOnInputs(d, record.diagnoses);
   const firstRestartable = (ds: readonly Diagnosis[]): Diagnosis | undefined => {
     if (!o.restarts) return undefined;
     for (const k of RESTART_ORDER) { const d = ds.find((x) => x.kind === k && !inputsToBlame(x)); if (d) return d; }
@@ -441,6 +415,18 @@ function healthPlugin(model: Sequential, value: unknown) {
       if (!Number.isFinite(info.loss)) return 'handled';
     },
   };
+}
+
+/** Poor initialization judged from the activation scale (evidence actStd) while the inputs are
+ * unnormalized (`all`: the run's diagnoses): the inputs' doing, which a restart does not fix. */
+export function blamedOnInputs(d: Diagnosis, all: readonly Diagnosis[]): boolean {
+  return d.kind === 'poor_initialization' && 'actStd' in d.evidence && all.some((x) => x.kind === 'unnormalized_inputs');
+}
+
+/** The diagnosis of a finished run that repair would have restarted on first: the first in firing
+ * order (History.health.diagnoses) of a kind repaired by restart (gradguard doctor uses it). */
+export function firstRestartCause(all: readonly Diagnosis[]): Diagnosis | undefined {
+  return all.find((d) => RESTART_ORDER.includes(d.kind) && !blamedOnInputs(d, all));
 }
 
 let installed = false;

@@ -19,10 +19,12 @@ export {
 } from './callbacks.js';
 // Importing the health module registers fit's `health` option and the compile-time check.
 export {
-  installHealth, compileDiagnoses, DEFAULT_HEALTH_EVERY,
+  installHealth, compileDiagnoses, DEFAULT_HEALTH_EVERY, RESTART_ORDER, blamedOnInputs, firstRestartCause,
   type HealthOptions, type HealthPolicy, type HealthRecord, type RepairAction,
 } from './fit.js';
-export { remedyChange, applyToLayerOptions, type RemedyChange } from './remedies.js';
+export {
+  remedyChange, applyToLayerOptions, applyToDenseOptions, layerEdits, type RemedyChange, type LayerFacts, type LayerEdit,
+} from './remedies.js';
 export {
   renderHealthReport, writeHealthReport, reportSeries, splitRuns, loadUplotAssets, type ReportData, type ReportOptions, type EarlierRun,
 } from './report.js';
