@@ -61,6 +61,18 @@ describe('stateful callbacks start afresh after a restart (onRestart)', () => {
     m.dispose();
   });
 
+  it('earlyStopping: a stop it asked for at the epoch end where the restart was asked for is withdrawn', async () => {
+    const m = smallModel();
+    // Run A (patience 1): 1.0, 2.0 → earlyStopping stops at A's epoch 1, the epoch whose end also
+    // asks for the restart. Run B must still train its 3 epochs (0.9, 0.8, 0.7 keep improving).
+    const s = scripted(m, [1.0, 2.0, 0.9, 0.8, 0.7], [1]);
+    const es = earlyStopping({ monitor: 'metric', mode: 'min', patience: 1 });
+    const h = await m.fit(data.x, data.y, { epochs: 3, batchSize: 20, callbacks: [s.cb, es] });
+    expect(h.epoch).toEqual([0, 1, 2]);
+    expect(es.stoppedEpoch).toBe(-1);
+    m.dispose();
+  });
+
   it('earlyStopping with restoreBestWeights never restores the abandoned model\'s weights', async () => {
     const m = smallModel();
     // mode max. Run A: 0.9 (best, its weights saved) → restart. Run B (patience 1): 0.5 (best of

@@ -48,7 +48,10 @@ export interface Callback {
   /**
    * fit restarted training from a fresh initialization (the health repair policy): `restart` is
    * 1 for the first restart of this fit, 2 for the next… The abandoned run's epochs are dropped
-   * from the History and the next hook is onEpochBegin(initialEpoch). Not called otherwise.
+   * from the History and the next hook is onEpochBegin(initialEpoch). A restart asked for
+   * mid-epoch ends that epoch without onEpochEnd; one asked for at an epoch's end comes after
+   * every callback's onEpochEnd of that epoch. A callback that set model.stopTraining in reaction
+   * to the abandoned run should withdraw it here. Not called otherwise.
    */
   onRestart?(restart: number, logs: Logs): void | Promise<void>;
 }
@@ -130,8 +133,13 @@ export function earlyStopping(opts: EarlyStoppingOptions = {}): Callback & { sto
     setModel(m: CallbackModel) { model = m; },
     onTrainBegin() { reset(); },
     // A restarted run starts afresh: the abandoned run's best value must not stop the new one,
-    // and its best weights (of a model that no longer exists) must never be restored.
-    onRestart() { reset(); },
+    // and its best weights (of a model that no longer exists) must never be restored. A stop this
+    // callback asked for on the abandoned run (at the epoch end where the restart was asked for
+    // too) is withdrawn, else the new run would end before its first epoch.
+    onRestart() {
+      if (self.stoppedEpoch >= 0) model.stopTraining = false;
+      reset();
+    },
     onEpochEnd(epoch: number, logs: Logs) {
       const v = logs[monitor];
       if (v === undefined) {
