@@ -51,7 +51,7 @@ mod imp {
     //! sleep, so back-to-back passes (a training loop) hand off for the price of a few cache
     //! misses, and a pass that finds no hot helper never waits for one to wake: the caller just
     //! runs every chunk.
-    use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+    use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::SeqCst};
     use std::sync::OnceLock;
 
     /// The rayon pool: `threads - 1` workers (the caller is the other thread).
@@ -64,16 +64,23 @@ mod imp {
     /// `for_each_chunk` and the closure is alive.
     static JOB: AtomicUsize = AtomicUsize::new(0);
     /// Chunks of the current pass finished (by anyone).
-    static DONE: AtomicUsize = AtomicUsize::new(0);
+    static DONE: AtomicU32 = AtomicU32::new(0);
+    /// The caller sleeps on DONE (memory.atomic.wait32): a helper that finishes a chunk wakes it.
+    static WAITING: AtomicBool = AtomicBool::new(false);
     /// Helpers currently spinning on the board or running a chunk.
     static HOT: AtomicUsize = AtomicUsize::new(0);
     /// A pass is running: nested passes (a GEMM inside a training-step chunk) run sequentially.
     static IN_PASS: AtomicBool = AtomicBool::new(false);
     /// Board polls a helper makes without finding work before it returns to rayon. One poll is
-    /// an atomic load (a few ns when the line is shared), so 2^20 polls are roughly 2–5 ms:
-    /// longer than the JavaScript between two training steps (tens of µs), short enough that an
-    /// idle helper soon stops burning its core.
-    const SPIN_ROUNDS: u32 = 1 << 20;
+    /// an atomic load (1–2 ns when the line is shared), so 2^16 polls are ~0.1–0.3 ms: longer
+    /// than the gaps between a step's passes and the JavaScript between two steps (tens of µs),
+    /// short enough that an idle helper soon gives its core back (on a loaded machine a helper
+    /// spinning for milliseconds took the time other processes, and our caller, needed).
+    const SPIN_ROUNDS: u32 = 1 << 16;
+    /// Polls of DONE the caller makes before it sleeps on it (2^14: ~20–40 µs, about one
+    /// futex wake-up): a helper whose chunk the OS
+    /// descheduled (a loaded machine) must not be waited for by burning the other core.
+    const WAIT_AFTER: u32 = 1 << 14;
 
     type Job<'a> = &'a (dyn Fn(usize) + Sync);
 
@@ -150,6 +157,31 @@ mod imp {
         let job: Job = unsafe { *(JOB.load(SeqCst) as *const Job) };
         job(i);
         DONE.fetch_add(1, SeqCst);
+        // After the increment: a caller that set WAITING before it slept either sees the new
+        // DONE (wait32 returns at once) or is woken here.
+        if WAITING.load(SeqCst) {
+            wake_caller();
+        }
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn wake_caller() {
+        // SAFETY: DONE is a live, aligned i32-sized atomic.
+        unsafe { core::arch::wasm32::memory_atomic_notify(DONE.as_ptr() as *mut i32, 1) };
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    fn wake_caller() {}
+
+    /// Sleeps until DONE differs from `seen` or 100 µs pass (the timeout only guards against a
+    /// missed wake-up, which the WAITING protocol rules out).
+    #[cfg(target_arch = "wasm32")]
+    fn sleep_on_done(seen: u32) {
+        // SAFETY: as wake_caller.
+        unsafe { core::arch::wasm32::memory_atomic_wait32(DONE.as_ptr() as *mut i32, seen as i32, 100_000) };
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    fn sleep_on_done(_seen: u32) {
+        std::thread::yield_now();
     }
 
     /// A helper: runs chunks while there are any, spins SPIN_ROUNDS polls for more, then
@@ -197,10 +229,23 @@ mod imp {
         while let Some(i) = claim() {
             run(i);
         }
-        // Every chunk is claimed; wait for the ones helpers are still running.
-        while DONE.load(SeqCst) < count {
-            core::hint::spin_loop();
+        // Every chunk is claimed; wait for the ones helpers are still running: spin a little,
+        // then sleep until a helper's wake-up.
+        let mut polls = 0u32;
+        loop {
+            let done = DONE.load(SeqCst);
+            if done as usize >= count {
+                break;
+            }
+            if polls < WAIT_AFTER {
+                polls += 1;
+                core::hint::spin_loop();
+            } else {
+                WAITING.store(true, SeqCst);
+                sleep_on_done(done);
+            }
         }
+        WAITING.store(false, SeqCst);
         JOB.store(0, SeqCst);
         IN_PASS.store(false, SeqCst);
     }
