@@ -742,6 +742,7 @@ impl Model {
             seg: &mut self.seg[..],
         });
         let nt = self.n_train;
+        self.opt.parallel = chunks > 1;
         self.opt.update(&mut self.params.as_mut_slice()[..nt], &self.grads.as_slice()[..nt],
             self.state.as_mut_slice(), &self.tensors, acc);
         if collect {

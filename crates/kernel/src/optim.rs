@@ -160,11 +160,16 @@ pub struct Optimizer {
     pub cfg: OptConfig,
     /// Updates applied so far (Keras's `iterations`).
     pub iterations: u64,
+    /// Whether an update may run on the pool (from PAR_MIN parameters; default true). The model
+    /// clears it for steps that ran on one thread (batches of ≤ 64 rows): there a shared update
+    /// left half of θ, m and v in the other core's cache for the next step's forward pass, and
+    /// MNIST at batch 32 ran 0.79–0.88× of one thread.
+    pub parallel: bool,
 }
 
 impl Optimizer {
     pub fn new(cfg: OptConfig) -> Self {
-        Optimizer { cfg, iterations: 0 }
+        Optimizer { cfg, iterations: 0, parallel: true }
     }
 
     /// Resets the slots (state is 2n: m then v) and the step counter: m = 0, v = 0 except
@@ -189,36 +194,37 @@ impl Optimizer {
         let t = self.iterations + 1;
         let (lr, eps, mu) = (c.lr, c.epsilon, c.momentum);
         let wd = c.weight_decay * c.lr; // θ ← θ − θ·wd·lr
+        let par = self.parallel;
         match c.kind {
-            OptKind::Sgd if mu == 0.0 => drive(params, grads, m, v, tensors, acc, wd,
+            OptKind::Sgd if mu == 0.0 => drive(params, grads, m, v, tensors, acc, wd, par,
                 |p, g, _m, _v| p - lr * g),
-            OptKind::Sgd if c.nesterov => drive(params, grads, m, v, tensors, acc, wd,
+            OptKind::Sgd if c.nesterov => drive(params, grads, m, v, tensors, acc, wd, par,
                 |p, g, m, _v| { *m = mu * *m - lr * g; p + (mu * *m - lr * g) }),
-            OptKind::Sgd => drive(params, grads, m, v, tensors, acc, wd,
+            OptKind::Sgd => drive(params, grads, m, v, tensors, acc, wd, par,
                 |p, g, m, _v| { *m = mu * *m - lr * g; p + *m }),
             OptKind::RmsProp => {
                 let rho = c.rho;
                 if mu > 0.0 {
-                    drive(params, grads, m, v, tensors, acc, wd, |p, g, m, v| {
+                    drive(params, grads, m, v, tensors, acc, wd, par, |p, g, m, v| {
                         *v = rho * *v + (1.0 - rho) * g * g;
                         *m = mu * *m + lr * g / (*v + eps).sqrt();
                         p - *m
                     })
                 } else {
-                    drive(params, grads, m, v, tensors, acc, wd, |p, g, _m, v| {
+                    drive(params, grads, m, v, tensors, acc, wd, par, |p, g, _m, v| {
                         *v = rho * *v + (1.0 - rho) * g * g;
                         p - lr * g / (*v + eps).sqrt()
                     })
                 }
             }
-            OptKind::Adagrad => drive(params, grads, m, v, tensors, acc, wd,
+            OptKind::Adagrad => drive(params, grads, m, v, tensors, acc, wd, par,
                 |p, g, _m, v| { *v += g * g; p - lr * g / (*v + eps).sqrt() }),
             OptKind::Adam | OptKind::AdamW => {
                 let (b1, b2) = (c.beta_1, c.beta_2);
                 let tf = t as f64;
                 let alpha = (lr as f64 * (1.0 - (b2 as f64).powf(tf)).sqrt() / (1.0 - (b1 as f64).powf(tf))) as f32;
                 let (k1, k2) = (1.0 - b1, 1.0 - b2);
-                drive(params, grads, m, v, tensors, acc, wd, |p, g, m, v| {
+                drive(params, grads, m, v, tensors, acc, wd, par, |p, g, m, v| {
                     *m += (g - *m) * k1;
                     *v += (g * g - *v) * k2;
                     p - alpha * *m / (v.sqrt() + eps)
@@ -235,14 +241,14 @@ impl Optimizer {
 #[inline(always)]
 fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
     p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
-    acc: Option<StatsAcc>, wd: f32, step: F,
+    acc: Option<StatsAcc>, wd: f32, par: bool, step: F,
 ) {
     match acc {
         None => {
             if wd == 0.0 {
-                par_flat(p, g, m, v, step);
+                par_flat(p, g, m, v, par, step);
             } else {
-                par_flat(p, g, m, v, move |p, g, m, v| step(p - p * wd, g, m, v));
+                par_flat(p, g, m, v, par, move |p, g, m, v| step(p - p * wd, g, m, v));
             }
         }
         Some(StatsAcc { upd: acc, mut grad, seg }) => {
@@ -309,7 +315,7 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
                     out.write(i, o);
                 }
             };
-            if crate::pool::use_chunks(g.len(), PAR_MIN) {
+            if par && crate::pool::use_chunks(g.len(), PAR_MIN) {
                 crate::pool::for_each_chunk(count, body);
             } else {
                 (0..count).for_each(body);
@@ -342,10 +348,10 @@ const PAR_MIN: usize = 64 * 1024;
 /// `simd-threads`). Element-wise, so the result is the same for any split and any thread count.
 #[inline(always)]
 fn par_flat<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
-    p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], f: F,
+    p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], par: bool, f: F,
 ) {
     let n = p.len();
-    if crate::pool::use_chunks(n, PAR_MIN) {
+    if par && crate::pool::use_chunks(n, PAR_MIN) {
         let (ps, ms, vs) = (SyncSlice::new(p), SyncSlice::new(m), SyncSlice::new(v));
         crate::pool::for_each_chunk(crate::pool::chunk_count(n, PAR_CHUNK), |i| {
             let (lo, hi) = (i * PAR_CHUNK, ((i + 1) * PAR_CHUNK).min(n));

@@ -72,14 +72,15 @@ mod imp {
     /// A pass is running: nested passes (a GEMM inside a training-step chunk) run sequentially.
     static IN_PASS: AtomicBool = AtomicBool::new(false);
     /// Board polls a helper makes without finding work before it returns to rayon. One poll is
-    /// an atomic load (1–2 ns when the line is shared), so 2^16 polls are ~0.1–0.3 ms: longer
-    /// than the gaps between a step's passes and the JavaScript between two steps (tens of µs),
-    /// short enough that an idle helper soon gives its core back to other processes. (On a
-    /// machine loaded with two CPU burners, 2 threads ran 0.75–1.1× of one at MNIST batch 128
-    /// and 256 with either this or 2^20 polls and no sleeping caller: no parallel runtime wins
-    /// on an oversubscribed machine; this only keeps us from making it worse for others.)
-    const SPIN_ROUNDS: u32 = 1 << 16;
-    /// Polls of DONE the caller makes before it sleeps on it (2^14: ~20–40 µs, about one futex
+    /// an atomic load of a shared line, under 1 ns: 2^16 polls were shorter than the gap between
+    /// two MNIST steps (the JavaScript and staging between them, ~50 µs), so helpers slept in
+    /// rayon every step (19% of a worker's profile in Condvar::wait) and arrived late (the caller
+    /// waited 12–17% of its time). 2^20 polls (~0.5–1 ms) outlast those gaps and still give an
+    /// idle core back soon. (On a machine loaded with two CPU burners, 2 threads ran 0.75–1.1× of
+    /// one at MNIST batch 128 and 256 whatever the spin: no parallel runtime wins on an
+    /// oversubscribed machine.)
+    const SPIN_ROUNDS: u32 = 1 << 20;
+    /// Polls of DONE the caller makes before it sleeps on it (2^14: ~10–20 µs, under one futex
     /// wake-up): a helper whose chunk the OS descheduled (a loaded machine) must not be waited
     /// for by burning the other core.
     const WAIT_AFTER: u32 = 1 << 14;

@@ -19,8 +19,9 @@ export interface WasmBackendOptions extends WasmSource {
   /**
    * 'auto' (default): 'simd' when the engine supports it, else 'scalar'; with `threads` > 1 it
    * takes 'simd-threads' where threads can run. Threads stay opt-in because the single-threaded
-   * build needs no worker script and no cross-origin isolation, and for small models (batch 32,
-   * MNIST-sized layers) the threads' start-up and hand-off cost about what they save.
+   * build needs no worker script and no cross-origin isolation, and because they pay only from
+   * batches over 64 rows (a training step splits into ~64-row chunks; smaller batches and
+   * MNIST-sized layers run on one thread) and only on a machine with idle cores.
    * 'simd-threads': the kernel computes on a pool of worker threads (Node worker_threads, or Web
    * Workers inside a cross-origin isolated browser Worker); results are bit-identical to 'simd'
    * for any thread count. Where threads cannot run it falls back to 'simd' with a console notice.
