@@ -1,5 +1,5 @@
 // Thread scaling of the simd-threads kernel (issue 4, item 3): GEMM 256³ / 1024³ (NN, TN, NT)
-// and MNIST-shaped training steps (784-128-128-10, Adam) at batch 32 and 128, each on 1 and 2
+// and MNIST-shaped training steps (784-128-128-10, Adam) at batch 32, 128 and 256 (quick: 32, 128), each on 1 and 2
 // worker threads, against the single-threaded simd build. Samples are interleaved round by
 // round (simd, 1 thread, 2 threads) so a burst of load on the shared machine hits all alike;
 // medians are printed. Never asserts on time.
@@ -68,7 +68,7 @@ const adam = { kind: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsi
 
 console.log('\nMNIST-shaped training samples/s (784-128-128-10, Adam, random data; median of', ROUNDS, 'rounds)');
 console.log('batch  stats   simd    thr×1   thr×2   ×2/×1');
-for (const batch of [32, 128]) {
+for (const batch of quick ? [32, 128] : [32, 128, 256]) {
   for (const stats of [false, true]) {
     const runs = contenders.map(([, b]) => {
       const m = b.createModel(spec);
