@@ -152,6 +152,23 @@ describe('NonFiniteError', () => {
     await expectError(m, () => m.fit(x, data.y), gg.NonFiniteError, /^fit: x contains NaN at sample 9, feature 2; inputs must be finite numbers$/);
   });
 
+  test('every non-finite kind is caught wherever it sits: first value, the 4-wide loop, the tail', async () => {
+    // checkFinite sums v·0 four values at a time and then the length mod 4 tail (ts/data/tensor.ts)
+    const { checkFinite } = await import('../ts/data/tensor.js');
+    for (const cols of [1, 3, 7]) {
+      const rows = 5, n = rows * cols;
+      const ok = { data: Float32Array.from({ length: n }, (_, i) => i - 3.5), rows, cols };
+      expect(() => checkFinite('t', 'x', ok)).not.toThrow();
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (const at of [0, 1, n - 5, n - 2, n - 1].filter((i) => i >= 0)) {
+          const d = Float32Array.from(ok.data); d[at] = bad;
+          expect(() => checkFinite('t', 'x', { data: d, rows, cols }), `${bad} at ${at} of ${n}`)
+            .toThrow(`t: x contains ${bad} at sample ${Math.floor(at / cols)}, ${cols > 1 ? `feature ${at % cols}` : 'value 0'}`);
+        }
+      }
+    }
+  });
+
   test('Infinity in regression targets', async () => {
     const m = gg.sequential({ seed: 1, backend: new gg.ReferenceBackend(), layers: [gg.layers.dense({ inputShape: [4], units: 1 })] });
     m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
