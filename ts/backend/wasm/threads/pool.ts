@@ -76,7 +76,8 @@ import('node:worker_threads').then(({ parentPort, workerData: s }) => {
 
 /**
  * Instantiates `module` (the simd-threads build) on a new shared memory and starts a pool of
- * `threads` kernel workers. `workerUrl` is the browser worker script (dist/wasm-worker.js);
+ * `threads` threads: this one, which calls the kernel and works in every parallel pass, and
+ * `threads − 1` kernel workers (docs/abi.md, Threads). `workerUrl` is the browser worker script (dist/wasm-worker.js);
  * Node ignores it and runs NODE_WORKER_SOURCE.
  */
 export async function instantiateThreaded(
