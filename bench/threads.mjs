@@ -9,8 +9,12 @@ import os from 'node:os';
 import { createWasmBackend } from '../dist/index.js';
 
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 3 : 7;
+const ROUNDS = quick ? 3 : 11;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+// ×2/×1 is the ratio of the two medians; "paired" is the median over rounds of (1-thread time ÷
+// 2-thread time) of the same round, whose samples are adjacent in time: on this shared machine
+// the host's load drifts over seconds, which the pairing cancels and the medians do not.
+const paired = (t1, t2) => median(t1.map((t, i) => t / t2[i]));
 
 function fill(f32, seed) {
   let s = seed >>> 0;
@@ -41,7 +45,7 @@ function sample(call, minS) {
 
 console.log(`node ${process.version}, ${os.availableParallelism()} cores, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log('\nGEMM GFLOP/s (median of', ROUNDS, 'interleaved rounds)');
-console.log('shape          simd   thr×1   thr×2   ×2/×1');
+console.log('shape          simd   thr×1   thr×2   ×2/×1  paired');
 for (const s of quick ? [256] : [256, 1024]) {
   for (const [name, ta, tb] of [['NN', false, false], ['TN', true, false], ['NT', false, true]]) {
     const shape = [ta, tb, s, s, s];
@@ -50,7 +54,7 @@ for (const s of quick ? [256] : [256, 1024]) {
     const times = setups.map(() => []);
     for (let r = 0; r < ROUNDS; r++) setups.forEach((x, i) => times[i].push(sample(x.call, s >= 1024 ? 0.3 : 0.05)));
     const g = times.map((t) => 2 * s * s * s / median(t) / 1e9);
-    console.log(`${name} ${s}³`.padEnd(12), g.map((x) => x.toFixed(1).padStart(7)).join(' '), (g[2] / g[1]).toFixed(2).padStart(7));
+    console.log(`${name} ${s}³`.padEnd(12), g.map((x) => x.toFixed(1).padStart(7)).join(' '), (g[2] / g[1]).toFixed(2).padStart(7), paired(times[1], times[2]).toFixed(2).padStart(7));
     setups.forEach((x) => x.free());
   }
 }
@@ -67,7 +71,7 @@ const adam = { kind: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsi
   weightDecay: 0, rho: 0.9, initialAccumulatorValue: 0.1, clipValue: 0, clipNorm: 0, globalClipNorm: 0 };
 
 console.log('\nMNIST-shaped training samples/s (784-128-128-10, Adam, random data; median of', ROUNDS, 'rounds)');
-console.log('batch  stats   simd    thr×1   thr×2   ×2/×1');
+console.log('batch  stats   simd    thr×1   thr×2   ×2/×1  paired');
 for (const batch of quick ? [32, 128] : [32, 128, 256]) {
   for (const stats of [false, true]) {
     const runs = contenders.map(([, b]) => {
@@ -83,7 +87,7 @@ for (const batch of quick ? [32, 128] : [32, 128, 256]) {
     const times = runs.map(() => []);
     for (let r = 0; r < ROUNDS; r++) runs.forEach((x, i) => times[i].push(sample(x.call, 0.25)));
     const sps = times.map((t) => batch / median(t));
-    console.log(String(batch).padEnd(6), String(stats).padEnd(6), sps.map((x) => x.toFixed(0).padStart(7)).join(' '), (sps[2] / sps[1]).toFixed(2).padStart(7));
+    console.log(String(batch).padEnd(6), String(stats).padEnd(6), sps.map((x) => x.toFixed(0).padStart(7)).join(' '), (sps[2] / sps[1]).toFixed(2).padStart(7), paired(times[1], times[2]).toFixed(2).padStart(7));
     runs.forEach((r) => r.m.dispose());
   }
 }
