@@ -10,8 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { createWasmBackend, setThreadsNotice, threadsUnavailableReason, type WasmBackend } from '../ts/backend/wasm';
-import type { BackendModel, ModelSpec, OptimizerConfig } from '../ts/backend/types';
+import type { ModelSpec } from '../ts/backend/types';
 import { DisposedError, OptionError } from '../ts/errors';
+import { adam, clsSpec, initModel } from './helpers/backend-model';
 import { Rng } from '../ts/reference/rng';
 import { ensureFreshDist, ROOT } from './browser/dist';
 import { launchChromium } from './browser/harness';
@@ -45,11 +46,6 @@ const trainProgram = (gg: string, shutdown: boolean): string => `
   ${shutdown ? 'await gg.shutdown();' : '/* no shutdown: idle workers must not keep the process alive */'}
 `.replaceAll('gg.', `${gg}.`);
 
-const adam = (lr = 0.001): OptimizerConfig => ({
-  kind: 'adam', learningRate: lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0, nesterov: false,
-  weightDecay: 0, rho: 0.9, initialAccumulatorValue: 0.1, clipValue: 0, clipNorm: 0, globalClipNorm: 0,
-});
-
 /** MNIST-like widths, but odd: 301 inputs, 263 and 129 hidden (neither divides 4, 8 or 64), 10 classes. */
 const bigSpec: ModelSpec = {
   layers: [
@@ -60,28 +56,11 @@ const bigSpec: ModelSpec = {
   loss: 'sparse_categorical_crossentropy',
   fromLogits: false,
 };
-const smallSpec: ModelSpec = {
-  layers: [
-    { kind: 'dense', inputSize: 13, units: 7, activation: 'relu', activationParam: 0, useBias: true },
-    { kind: 'dense', inputSize: 7, units: 3, activation: 'softmax', activationParam: 0, useBias: true },
-  ],
-  loss: 'sparse_categorical_crossentropy',
-  fromLogits: false,
-};
-
-function initModel(m: BackendModel, seed: number): void {
-  m.layout.forEach((l, i) => {
-    const { inputSize, units } = m.spec.layers[i];
-    m.initTensor(l.wOffset, l.wLength, 'glorot_uniform', inputSize, units, 0, seed + 2 * i);
-    if (l.bLength > 0) m.initTensor(l.bOffset, l.bLength, 'zeros', inputSize, units, 0, seed + 2 * i + 1);
-  });
-}
-
 /** Trains `steps` steps at `batch` on seeded random data; returns the parameters and losses. */
 function train(backend: WasmBackend, spec: ModelSpec, batch: number, steps: number, stats: boolean) {
   const m = backend.createModel(spec);
   initModel(m, 7);
-  m.setOptimizer(adam());
+  m.setOptimizer(adam(0.001));
   m.setCollectStats(stats);
   const rng = new Rng(99);
   const inSize = spec.layers[0].inputSize;
@@ -131,7 +110,7 @@ describe('simd-threads', () => {
   // Batches over 64 rows are split into row chunks (128: 2, 131: 3) run on the pool; 128 runs
   // with the measured thresholds, the others with every parallel path forced.
   for (const [spec, batch, name, forced] of [[bigSpec, 128, 'big, batch 128, real thresholds', false],
-    [bigSpec, 131, 'big, batch 131', true], [bigSpec, 33, 'big, batch 33', true], [smallSpec, 5, 'small, batch 5', true]] as const) {
+    [bigSpec, 131, 'big, batch 131', true], [bigSpec, 33, 'big, batch 33', true], [clsSpec, 5, 'small, batch 5', true]] as const) {
     // Without statistics the optimizer update takes the flat (parallel) path; with them, the
     // per-tensor path that also reduces the statistics.
     it(`training is bit-identical to simd and across 1/2/3 threads (${name}, without and with statistics)`, async () => {
@@ -258,7 +237,7 @@ describe('simd-threads', () => {
 
   it('a disposed threaded backend refuses its models with DisposedError (no hang)', async () => {
     const b = await createWasmBackend({ variant: 'simd-threads', threads: 2 });
-    const m = b.createModel(smallSpec);
+    const m = b.createModel(clsSpec);
     await b.dispose();
     expect(() => m.trainStep(new Float32Array(13), new Int32Array(1), 1)).toThrow(DisposedError);
   });
@@ -281,7 +260,7 @@ w.onerror = (e) => { window.result = { error: e.message }; };
 const TRAINER = `
 import * as gg from '/dist/index.js';
 const spec = ${JSON.stringify(bigSpec)};
-const opt = ${JSON.stringify(adam())};
+const opt = ${JSON.stringify(adam(0.001))};
 function train(b) {
   const m = b.createModel(spec);
   m.layout.forEach((l, i) => m.initTensor(l.wOffset, l.wLength, 'glorot_uniform', spec.layers[i].inputSize, spec.layers[i].units, 0, 5 + i));

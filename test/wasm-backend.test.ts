@@ -10,21 +10,13 @@
 import { describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend, type WasmModel } from '../ts/backend/wasm';
 import { createReferenceBackend } from '../ts/reference';
-import type { BackendModel, ModelSpec, OptimizerConfig } from '../ts/backend/types';
+import type { ModelSpec } from '../ts/backend/types';
 import { BackendError, DisposedError } from '../ts/errors';
+import { adam, clsSpec, initModel } from './helpers/backend-model';
 import { Rng } from '../ts/reference/rng';
 
 const REL = 1e-4;
 
-/** Odd sizes on purpose: 13 inputs, 7 hidden, 3 classes do not divide the SIMD width 4. */
-const clsSpec: ModelSpec = {
-  layers: [
-    { kind: 'dense', inputSize: 13, units: 7, activation: 'relu', activationParam: 0, useBias: true },
-    { kind: 'dense', inputSize: 7, units: 3, activation: 'softmax', activationParam: 0, useBias: true },
-  ],
-  loss: 'sparse_categorical_crossentropy',
-  fromLogits: false,
-};
 const mseSpec: ModelSpec = {
   layers: [
     { kind: 'dense', inputSize: 5, units: 11, activation: 'tanh', activationParam: 0, useBias: true },
@@ -33,20 +25,6 @@ const mseSpec: ModelSpec = {
   loss: 'mean_squared_error',
   fromLogits: false,
 };
-
-const adam = (lr = 0.01): OptimizerConfig => ({
-  kind: 'adam', learningRate: lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0, nesterov: false,
-  weightDecay: 0, rho: 0.9, initialAccumulatorValue: 0.1, clipValue: 0, clipNorm: 0, globalClipNorm: 0,
-});
-
-/** Glorot-uniform weights, zero biases, tensor seeds from `seed`. */
-function initModel(m: BackendModel, seed: number): void {
-  m.layout.forEach((l, i) => {
-    const { inputSize, units } = m.spec.layers[i];
-    m.initTensor(l.wOffset, l.wLength, 'glorot_uniform', inputSize, units, 0, seed + 2 * i);
-    if (l.bLength > 0) m.initTensor(l.bOffset, l.bLength, 'zeros', inputSize, units, 0, seed + 2 * i + 1);
-  });
-}
 
 /** A learnable synthetic task: class = argmax of three fixed linear projections of x. */
 function classData(n: number, seed: number): { x: Float32Array; y: Int32Array } {
@@ -86,7 +64,7 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     const m = (await backend()).createModel(clsSpec), r = createReferenceBackend().createModel(clsSpec);
     initModel(m, 7);
     r.setParams(m.getParams());
-    m.setOptimizer(adam()); r.setOptimizer(adam());
+    m.setOptimizer(adam(0.01)); r.setOptimizer(adam(0.01));
     const { x, y } = classData(29, 1); // batch 29: prime
     for (let step = 0; step < 5; step++) {
       const lw = m.trainStep(x, y, 29), lr = r.trainStep(x, y, 29);
@@ -137,7 +115,7 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     const m = (await backend()).createModel(mseSpec), r = createReferenceBackend().createModel(mseSpec);
     initModel(m, 21);
     r.setParams(m.getParams());
-    m.setOptimizer(adam()); r.setOptimizer(adam());
+    m.setOptimizer(adam(0.01)); r.setOptimizer(adam(0.01));
     const rng = new Rng(9);
     const x = Float32Array.from({ length: 7 * 5 }, () => rng.normal());
     const y = Float32Array.from({ length: 7 * 2 }, () => rng.normal());
@@ -168,7 +146,7 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     const m = (await backend()).createModel(clsSpec), r = createReferenceBackend().createModel(clsSpec);
     initModel(m, 5);
     r.setParams(m.getParams());
-    m.setOptimizer(adam()); r.setOptimizer(adam());
+    m.setOptimizer(adam(0.01)); r.setOptimizer(adam(0.01));
     const { x, y } = classData(16, 3);
     m.trainStep(x, y, 16); r.trainStep(x, y, 16);
     expect(m.getStats()).toBeNull();
@@ -189,7 +167,7 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     expect(() => b.createModel(bad)).toThrow(BackendError);
     expect(() => b.createModel(bad)).toThrow(/rejected the model spec \(dense 13→7 relu, dense 8→3 softmax/);
     const m = b.createModel(clsSpec);
-    expect(() => m.setOptimizer({ ...adam(), clipNorm: 1, globalClipNorm: 1 })).toThrow(/rejected the optimizer config/);
+    expect(() => m.setOptimizer({ ...adam(0.01), clipNorm: 1, globalClipNorm: 1 })).toThrow(/rejected the optimizer config/);
     m.dispose();
   });
 
@@ -208,7 +186,7 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     const run = (): { handle: number; ptrs: WasmModel['bufferPointers']; params: number } => {
       const m = b.createModel(clsSpec);
       initModel(m, 1);
-      m.setOptimizer(adam());
+      m.setOptimizer(adam(0.01));
       m.trainStep(x, y, 32);
       m.predict(x, 32);
       m.evaluate(x, y, 32);
@@ -233,7 +211,7 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     const b = await backend();
     const m = b.createModel(clsSpec);
     initModel(m, 2);
-    m.setOptimizer(adam());
+    m.setOptimizer(adam(0.01));
     const { x, y } = classData(64, 6);
     m.trainStep(x, y, 64); // the largest batch first: buffers and workspace sized here
     const bytes = b.memoryBytes, ptrs = m.bufferPointers;
@@ -251,7 +229,7 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     const m = b.createModel(clsSpec), r = createReferenceBackend().createModel(clsSpec);
     initModel(m, 3);
     r.setParams(m.getParams());
-    m.setOptimizer(adam()); r.setOptimizer(adam());
+    m.setOptimizer(adam(0.01)); r.setOptimizer(adam(0.01));
     const small = classData(2, 1), big = classData(4099, 2); // 4099·13·4 bytes > any free space
     m.trainStep(small.x, small.y, 2); r.trainStep(small.x, small.y, 2);
     const before = b.memoryBytes;
