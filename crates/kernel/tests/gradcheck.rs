@@ -21,19 +21,6 @@ const ACTS: [(u32, f32, &str); 9] = [
 ];
 const SOFTMAX: u32 = 7;
 
-/// Owned targets for a loss.
-enum Y {
-    S(Vec<i32>),
-    D(Vec<f32>),
-}
-impl Y {
-    fn t(&self) -> Targets<'_> {
-        match self {
-            Y::S(v) => Targets::Sparse(v),
-            Y::D(v) => Targets::Dense(v),
-        }
-    }
-}
 
 fn targets(loss: u32, batch: usize, cols: usize, seed: u32) -> Y {
     match loss {

@@ -11,25 +11,11 @@
 //! so only the f64 grouping differs: 1e-6 relative is ample.
 mod common;
 use common::*;
-use gradguard_kernel::loss::Targets;
 use gradguard_kernel::model::Model;
 
 /// SGD with learning rate 0: the step computes and reduces the gradients but θ − 0·g = θ, so
 /// the model stays where the reference model is.
 const SGD_LR0: [f32; 12] = [0.0; 12];
-
-enum Y {
-    Sparse(Vec<i32>),
-    Dense(Vec<f32>),
-}
-impl Y {
-    fn t(&self) -> Targets<'_> {
-        match self {
-            Y::Sparse(l) => Targets::Sparse(l),
-            Y::Dense(d) => Targets::Dense(d),
-        }
-    }
-}
 
 /// (train_step's gradients and loss, forward_backward's) on fresh copies of one model.
 fn both(s: &[u32], x: &[f32], y: &Y, batch: usize, seed: u32) -> ((Vec<f32>, f32, u32), (Vec<f32>, f32, u32)) {
@@ -63,8 +49,8 @@ fn split_step_matches_the_unsplit_gradients() {
             let (inp, out) = (layers[0].0 as usize, layers.last().unwrap().1 as usize);
             let x = rand_vec(batch * inp, 1.5, 10 + batch as u32);
             let y = match loss {
-                0 => Y::Sparse(rand_labels(batch, out as u32, 20 + batch as u32)),
-                _ => Y::Dense(rand_unit(batch * out, 30 + batch as u32)),
+                0 => Y::S(rand_labels(batch, out as u32, 20 + batch as u32)),
+                _ => Y::D(rand_unit(batch * out, 30 + batch as u32)),
             };
             let ((g_split, l_split, c_split), (g_whole, l_whole, c_whole)) = both(&s, &x, &y, batch, 5 + mi as u32);
             assert!((l_split as f64 - l_whole as f64).abs() <= 1e-6 * (l_whole as f64).abs(),
@@ -91,7 +77,7 @@ fn batches_of_at_most_64_rows_are_not_split() {
     let s = spec(0, false, &[(13, 17, 1, 0.0, true), (17, 5, 7, 0.0, true)]);
     for &batch in &[1usize, 33, 64] {
         let x = rand_vec(batch * 13, 1.0, 3);
-        let y = Y::Sparse(rand_labels(batch, 5, 4));
+        let y = Y::S(rand_labels(batch, 5, 4));
         let ((g_split, l_split, _), (g_whole, l_whole, _)) = both(&s, &x, &y, batch, 9);
         assert_eq!(l_split.to_bits(), l_whole.to_bits(), "batch {batch}");
         assert!(g_split.iter().zip(&g_whole).all(|(a, b)| a.to_bits() == b.to_bits()), "batch {batch}");
@@ -113,7 +99,7 @@ fn models_with_batchnorm_are_never_split() {
     }
     let batch = 128;
     let x = rand_vec(batch * 7, 1.0, 5);
-    let y = Y::Sparse(rand_labels(batch, 4, 6));
+    let y = Y::S(rand_labels(batch, 4, 6));
     let mut a = Model::new(&s).unwrap();
     let mut b = Model::new(&s).unwrap();
     for m in [&mut a, &mut b] {

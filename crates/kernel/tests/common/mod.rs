@@ -1,6 +1,7 @@
 //! Helpers shared by the kernel's integration tests.
 #![allow(dead_code)]
 use gradguard_kernel::init::{init_fill, InitKind};
+use gradguard_kernel::loss::Targets;
 use gradguard_kernel::model::Model;
 use gradguard_kernel::rng::{tensor_seed, Rng};
 
@@ -62,4 +63,18 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f64], atol: f64, rtol: f64)
         assert!(d <= atol + rtol * w.abs(), "{what}[{i}]: got {g}, want {w} (|diff| {d:e})");
     }
     let _ = worst;
+}
+
+/// Owned targets for a loss: sparse labels or dense rows.
+pub enum Y {
+    S(Vec<i32>),
+    D(Vec<f32>),
+}
+impl Y {
+    pub fn t(&self) -> Targets<'_> {
+        match self {
+            Y::S(v) => Targets::Sparse(v),
+            Y::D(v) => Targets::Dense(v),
+        }
+    }
 }
