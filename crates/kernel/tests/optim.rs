@@ -9,6 +9,7 @@ mod common;
 use common::*;
 use gradguard_kernel::optim::{segments, OptConfig, Optimizer, SegAcc, StatsAcc, ERR_CLIP, ERR_KIND, ERR_LEN, ERR_WORD, SEG};
 use gradguard_kernel::stats::{grad_tensor, GradTensor, UpdAcc};
+use std::ops::Range;
 
 const N: usize = 7;
 
@@ -137,6 +138,39 @@ fn learning_rate_changes_take_effect_at_the_next_step() {
     run("adamw lr 0", 4, cfg(1e-2, 0.9, 0.999, 1e-7, 0.0, 0.0, 0.1, 0.0, 0.0), 6, Some((2, 0.0)));
 }
 
+/// Two copies of one optimizer and model: `a` updated by the flat loop, `b` by the statistics
+/// path.
+struct Twin {
+    a: Vec<f32>,
+    b: Vec<f32>,
+    oa: Optimizer,
+    ob: Optimizer,
+    sa: Vec<f32>,
+    sb: Vec<f32>,
+}
+
+impl Twin {
+    fn new(kind: u32, c: &[f32; 12], n: usize, seed: u32) -> Twin {
+        let p0 = rand_vec(n, 1.0, seed);
+        let oa = Optimizer::new(OptConfig::parse(kind, c).unwrap());
+        let mut tw = Twin { a: p0.clone(), b: p0, ob: oa.clone(), oa, sa: vec![0.0; 2 * n], sb: vec![0.0; 2 * n] };
+        tw.oa.reset(&mut tw.sa);
+        tw.ob.reset(&mut tw.sb);
+        tw
+    }
+
+    /// One update of both from `g`; asserts that parameters and slots agree bit for bit and
+    /// returns b's parameters before the update.
+    fn step(&mut self, g: &[f32], tensors: &[Range<usize>], acc: StatsAcc, what: &str) -> Vec<f32> {
+        let before = self.b.clone();
+        self.oa.update(&mut self.a, g, &mut self.sa, tensors, None);
+        self.ob.update(&mut self.b, g, &mut self.sb, tensors, Some(acc));
+        assert!(self.a.iter().zip(&self.b).all(|(x, y)| x.to_bits() == y.to_bits()), "{what}: parameters");
+        assert!(self.sa.iter().zip(&self.sb).all(|(x, y)| x.to_bits() == y.to_bits()), "{what}: slots");
+        before
+    }
+}
+
 #[test]
 fn statistics_path_updates_exactly_like_the_flat_loop() {
     for (kind, c) in [(0, cfg(0.1, 0.0, 0.0, 0.0, 0.9, 1.0, 0.01, 0.0, 0.0)),
@@ -145,25 +179,17 @@ fn statistics_path_updates_exactly_like_the_flat_loop() {
                       (4, cfg(1e-2, 0.9, 0.999, 1e-7, 0.0, 0.0, 0.004, 0.0, 0.0))] {
         let n = 13;
         let tensors = [0..5, 5..5, 5..13];
-        let p0 = rand_vec(n, 1.0, 1);
-        let (mut a, mut b) = (p0.clone(), p0.clone());
-        let mut oa = Optimizer::new(OptConfig::parse(kind, &c).unwrap());
-        let mut ob = oa.clone();
-        let (mut sa, mut sb) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
-        oa.reset(&mut sa);
-        ob.reset(&mut sb);
+        let mut tw = Twin::new(kind, &c, n, 1);
         let mut acc = [UpdAcc::default(); 3];
         let mut gacc = [GradTensor::default(); 3];
         for s in 0..4 {
             let g = rand_vec(n, 1.0, 50 + s);
-            let before = b.clone();
-            oa.update(&mut a, &g, &mut sa, &tensors, None);
-            ob.update(&mut b, &g, &mut sb, &tensors, Some(StatsAcc { upd: &mut acc, grad: Some(&mut gacc), seg: &mut [] }));
+            let before = tw.step(&g, &tensors, StatsAcc { upd: &mut acc, grad: Some(&mut gacc), seg: &mut [] },
+                &format!("kind {kind} step {s}"));
+            let b = &tw.b;
             for (t, r) in tensors.iter().enumerate() {
                 assert_eq!(gacc[t], grad_tensor(&g[r.clone()]), "fused gradient summary, tensor {t}");
             }
-            assert_eq!(a, b, "kind {kind} step {s}");
-            assert_eq!(sa, sb);
             // the accumulators describe the update of each tensor
             for (t, r) in tensors.iter().enumerate() {
                 let d: f64 = r.clone().map(|i| ((b[i] - before[i]) as f64).powi(2)).sum();
@@ -190,23 +216,15 @@ fn segmented_statistics_path_updates_exactly_like_the_flat_loop() {
     // a tensor crossing two segment borders at an odd offset, an empty one, a short one
     let tensors = [0..2 * SEG + 700, 2 * SEG + 700..2 * SEG + 700, 2 * SEG + 700..n];
     assert_eq!(segments(&tensors), 4);
-    let p0 = rand_vec(n, 1.0, 3);
-    let (mut a, mut b) = (p0.clone(), p0.clone());
-    let mut oa = Optimizer::new(OptConfig::parse(4, &c).unwrap());
-    let mut ob = oa.clone();
-    let (mut sa, mut sb) = (vec![0.0; 2 * n], vec![0.0; 2 * n]);
-    oa.reset(&mut sa);
-    ob.reset(&mut sb);
+    let mut tw = Twin::new(4, &c, n, 3);
     let mut acc = [UpdAcc::default(); 3];
     let mut gacc = [GradTensor::default(); 3];
     let mut seg = vec![SegAcc::default(); 4];
     for s in 0..3 {
         let g = rand_vec(n, 1.0, 70 + s);
-        let before = b.clone();
-        oa.update(&mut a, &g, &mut sa, &tensors, None);
-        ob.update(&mut b, &g, &mut sb, &tensors, Some(StatsAcc { upd: &mut acc, grad: Some(&mut gacc), seg: &mut seg }));
-        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()), "step {s}: parameters");
-        assert!(sa.iter().zip(&sb).all(|(x, y)| x.to_bits() == y.to_bits()), "step {s}: slots");
+        let before = tw.step(&g, &tensors, StatsAcc { upd: &mut acc, grad: Some(&mut gacc), seg: &mut seg },
+            &format!("step {s}"));
+        let b = &tw.b;
         for (t, r) in tensors.iter().enumerate() {
             let whole = grad_tensor(&g[r.clone()]);
             assert_eq!(gacc[t].maxabs.to_bits(), whole.maxabs.to_bits(), "max |g| {t}");
