@@ -37,10 +37,10 @@ use crate::stats::{GradTensor, UpdAcc, BLOCK};
 pub struct StatsAcc<'a> {
     pub upd: &'a mut [UpdAcc],
     pub grad: Option<&'a mut [GradTensor]>,
-    /// Scratch of one entry per segment (`segments(tensors)`): each tensor's loop runs in
-    /// segments of SEG elements, each summing into its own entry, merged in segment order, so
-    /// that the segments can run on the pool. Empty: one sequential pass per tensor (a tensor
-    /// over SEG elements then gives sums grouped differently, i.e. other last bits).
+    /// Scratch of at least `segments(tensors)` entries: each tensor's loop runs in segments of
+    /// SEG elements, each summing into its own entry, merged in segment order, so that the
+    /// segments can run on the pool. (A tensor of at most SEG elements is one segment, and its
+    /// sums have the bits of one pass over it.)
     pub seg: &'a mut [SegAcc],
 }
 
@@ -253,7 +253,8 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
         }
         Some(StatsAcc { upd: acc, mut grad, seg }) => {
             let with_grad = grad.is_some();
-            let segmented = seg.len() >= segments(tensors);
+            let count = segments(tensors);
+            assert!(seg.len() >= count, "StatsAcc::seg holds {} entries, the tensors need {count}", seg.len());
             // Block by block: keep θ_before in a 1 KiB stack buffer, run the same vectorised
             // loop as above on the block, then reduce (θ_before, θ_after) while both are in L1.
             // Elements [lo, hi) of the regions; the caller owns them alone.
@@ -283,16 +284,6 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
                     gs[t] = GradTensor::default();
                 }
             }
-            if !segmented {
-                for (t, r) in tensors.iter().enumerate() {
-                    let o = run(r.start, r.end, &mut p[r.clone()], &mut m[r.clone()], &mut v[r.clone()]);
-                    acc[t] = o.upd;
-                    if let Some(gs) = grad.as_deref_mut() {
-                        gs[t] = o.grad;
-                    }
-                }
-                return;
-            }
             // Segment i of the flattened list → (its range); tensors are few, a scan is enough.
             let range_of = |mut i: usize| {
                 for r in tensors {
@@ -305,7 +296,6 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
                 }
                 unreachable!("segment index past the tensors")
             };
-            let count = segments(tensors);
             let (ps, ms, vs, out) = (SyncSlice::new(p), SyncSlice::new(m), SyncSlice::new(v), SyncSlice::new(seg));
             let body = |i: usize| {
                 let r = range_of(i);
@@ -341,7 +331,8 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
 const PAR_CHUNK: usize = 16 * 1024;
 /// Regions shorter than this stay on the calling thread. With the pool's spinning helpers a
 /// hand-off costs a few µs (pool.rs), and an Adam update of 64 Ki parameters takes ~40 µs, so
-/// the MNIST seed model's update (118,282 parameters, 8 chunks) is shared.
+/// the MNIST seed model's update (118,282 parameters, 8 chunks) is shared, after a split step
+/// (see `Optimizer::parallel`).
 const PAR_MIN: usize = 64 * 1024;
 
 /// `flat` over fixed chunks of PAR_CHUNK elements, on the pool when there is one (build

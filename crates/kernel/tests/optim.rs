@@ -182,9 +182,10 @@ fn statistics_path_updates_exactly_like_the_flat_loop() {
         let mut tw = Twin::new(kind, &c, n, 1);
         let mut acc = [UpdAcc::default(); 3];
         let mut gacc = [GradTensor::default(); 3];
+        let mut seg = [SegAcc::default(); 2]; // one segment each for the non-empty tensors
         for s in 0..4 {
             let g = rand_vec(n, 1.0, 50 + s);
-            let before = tw.step(&g, &tensors, StatsAcc { upd: &mut acc, grad: Some(&mut gacc), seg: &mut [] },
+            let before = tw.step(&g, &tensors, StatsAcc { upd: &mut acc, grad: Some(&mut gacc), seg: &mut seg },
                 &format!("kind {kind} step {s}"));
             let b = &tw.b;
             for (t, r) in tensors.iter().enumerate() {
