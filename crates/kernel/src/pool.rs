@@ -272,23 +272,6 @@ mod imp {
 
 pub use imp::*;
 
-/// Sum of `g(chunk range)` over fixed-size chunks of `0..n`, combined in chunk order so the
-/// result does not depend on the thread count. `partials` is caller-owned scratch (no
-/// allocation here); it must hold at least `chunk_count(n, chunk)` entries.
-pub fn chunked_sum<G: Fn(core::ops::Range<usize>) -> f64 + Sync + Send>(
-    n: usize, chunk: usize, partials: &mut [f64], g: G,
-) -> f64 {
-    let count = chunk_count(n, chunk);
-    let out = SyncSlice::new(&mut partials[..count]);
-    for_each_chunk(count, |i| {
-        let lo = i * chunk;
-        let hi = (lo + chunk).min(n);
-        // SAFETY: each chunk index writes only its own slot.
-        unsafe { out.write(i, g(lo..hi)) };
-    });
-    partials[..count].iter().sum()
-}
-
 /// A slice that parallel chunks write disjoint elements of. Only `for_each_chunk` bodies that
 /// write their own indices may use it.
 pub struct SyncSlice<T> {
@@ -331,15 +314,6 @@ impl<T> SyncSlice<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chunked_sum_is_chunk_ordered() {
-        let xs: Vec<f64> = (0..1001).map(|i| 1.0 / (i as f64 + 1.0)).collect();
-        let mut partials = vec![0.0; chunk_count(xs.len(), 64)];
-        let s = chunked_sum(xs.len(), 64, &mut partials, |r| xs[r].iter().sum());
-        let expect: f64 = xs.chunks(64).map(|c| c.iter().sum::<f64>()).sum();
-        assert_eq!(s.to_bits(), expect.to_bits());
-    }
 
     #[test]
     fn chunk_count_edges() {
