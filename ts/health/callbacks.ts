@@ -129,7 +129,8 @@ export function healthCallback(hooks: HealthHooks = {}): Callback & { readonly m
     names = hooks.layerNames ?? (mm.layers?.map((l, i) => l.name ?? `dense_${i}`) ?? []);
     monitor = new HealthMonitor({
       spec, layerNames: names, thresholds: hooks.thresholds, onDiagnosis: hooks.onDiagnosis,
-      learningRate: mm.optimizer?.learningRate, optimizer: mm.optimizer?.kind,
+      // Read when a diagnosis is built, so a rate changed since (a schedule, another callback) is quoted.
+      learningRate: () => mm.optimizer?.learningRate, optimizer: mm.optimizer?.kind,
     });
   };
   const self = {

@@ -190,7 +190,8 @@ function healthPlugin(model: Sequential, value: unknown) {
   const startMonitor = (): Diagnosis[] => {
     monitor = new HealthMonitor({
       spec: model.spec, layerNames, thresholds: o.thresholds,
-      learningRate: opt.learningRate, optimizer: opt.kind, onDiagnosis,
+      // Read when a diagnosis is built: the rate a callback, schedule or rollback set last.
+      learningRate: () => opt.learningRate, optimizer: opt.kind, onDiagnosis,
     });
     record.samples = monitor.samples;
     // Initial weight scale from the real weights (kernel RMS per layer), before any update.
@@ -263,7 +264,6 @@ function healthPlugin(model: Sequential, value: unknown) {
     record.actions.push(action);
     pendingAfter = action;
     printAction(action);
-    monitor.setLearningRate(opt.learningRate);
     for (const k of ['non_finite', 'exploding_gradients', 'loss_diverging', 'learning_rate_too_high'] as const) monitor.rearm(k);
     return true;
   };

@@ -135,8 +135,11 @@ export interface HealthMonitorOptions {
   spec?: ModelSpec;
   layerNames?: readonly string[];
   thresholds?: Partial<HealthThresholds>;
-  /** Current optimizer settings, used to make remedies concrete (e.g. "lower lr to 1e-4"). */
-  learningRate?: number;
+  /** The learning rate, used to make remedies concrete (e.g. "lower lr to 1e-4"): a number, or a
+   * function returning the rate in force (e.g. `() => model.optimizer.learningRate`), called only
+   * when a diagnosis is built, so a rate changed mid-run by a callback, a schedule or a repair is
+   * the one quoted, at no cost per step. */
+  learningRate?: number | (() => number | undefined);
   optimizer?: string;
   /** Called once for each diagnosis as it fires. */
   onDiagnosis?: (d: Diagnosis) => void;
@@ -174,7 +177,10 @@ export class HealthMonitor {
   private readonly spec?: ModelSpec;
   private readonly layerNames?: readonly string[];
   private readonly onDiagnosis?: (d: Diagnosis) => void;
+  /** Remedy context without the learning rate (read afresh per diagnosis: learningRateNow). */
   private ctx: RemedyContext;
+  /** Where the quoted learning rate comes from (options.learningRate, or setLearningRate's value). */
+  private lrSource: number | (() => number | undefined) | undefined;
   private readonly fired = new Set<string>();
   private readonly persist = new Map<string, { kind: DiagnosisKind; layers: number[]; severity: Diagnosis['severity']; p: Persistence }>();
   private readonly gradZ: OutlierDetector;
@@ -201,13 +207,21 @@ export class HealthMonitor {
     this.spec = opts.spec;
     this.layerNames = opts.layerNames;
     this.onDiagnosis = opts.onDiagnosis;
-    this.ctx = { learningRate: opts.learningRate, optimizer: opts.optimizer };
+    this.ctx = { optimizer: opts.optimizer };
+    this.lrSource = opts.learningRate;
     this.gradZ = new OutlierDetector(this.thresholds.zWindow, this.thresholds.zThreshold);
     this.lossZ = new OutlierDetector(this.thresholds.zWindow, this.thresholds.zThreshold);
   }
 
-  /** Keeps remedies concrete when a schedule or repair changes the learning rate. */
-  setLearningRate(lr: number): void { this.ctx = { ...this.ctx, learningRate: lr }; }
+  /** The learning rate diagnoses quote now (undefined when none was given). */
+  get learningRate(): number | undefined {
+    const src = this.lrSource;
+    return typeof src === 'function' ? src() : src;
+  }
+
+  /** Sets the rate quoted from now on, replacing options.learningRate (a function given there
+   * already follows every change by itself: no need to call this). */
+  setLearningRate(lr: number): void { this.lrSource = lr; }
 
   /** Allows `kind` (all kinds if omitted) to fire again, e.g. after a repair; resets its windows. */
   rearm(kind?: DiagnosisKind): void {
@@ -337,7 +351,7 @@ export class HealthMonitor {
     const ratios = stats.layers.filter((ls) => ls.wNorm > 0 && ls.gradWNorm > 0).map((ls) => ls.updateRatio);
     if (ratios.length > 0) {
       const minR = Math.min(...ratios); const maxR = Math.max(...ratios);
-      const ev = () => ({ ...Object.fromEntries(stats.layers.map((ls, l) => [`updateRatio[${l}]`, ls.updateRatio])), healthyNear: 1e-3, learningRate: this.ctx.learningRate ?? 'unknown' });
+      const ev = () => ({ ...Object.fromEntries(stats.layers.map((ls, l) => [`updateRatio[${l}]`, ls.updateRatio])), healthyNear: 1e-3, learningRate: this.learningRate ?? 'unknown' });
       this.rule(out, 'learning_rate_too_high', [], minR > t.updateRatioHigh, step, epoch, 'warning', ev,
         () => `every layer's weights change by more than ${fmt(t.updateRatioHigh * 100)} % per step (‖ΔW‖/‖W‖ ≥ ${fmt(minR)}; about 1e-3 is healthy): the steps overshoot, so the loss bounces or climbs.`);
       // Zero gradients with a tiny loss are convergence, not a small learning rate.
@@ -690,7 +704,7 @@ export class HealthMonitor {
     const act = layers.length ? this.spec?.layers[layers[0]!]?.activation : undefined;
     const d = makeDiagnosis(kind, severity, {
       layers, layerNames: this.layerNames, step, epoch, evidence, explanation,
-      ctx: { ...this.ctx, activation: act, ...ctxExtra },
+      ctx: { ...this.ctx, learningRate: this.learningRate, activation: act, ...ctxExtra },
     });
     this.diagnoses.push(d);
     out.push(d);
