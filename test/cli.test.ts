@@ -6,8 +6,9 @@ import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureFreshDist, ROOT } from './browser/dist';
+import { runTrainMnist } from '../ts/cli/train.js';
 
 let cli = '';
 // Builds dist/ first when it is missing or older than ts/ (see test/browser/dist.ts).
@@ -88,6 +89,42 @@ describe('gradguard train mnist', () => {
     expect(r.stdout).toMatch(/backend wasm-scalar$/m);
     expect(r.stdout).toMatch(/^training: sgd \(learning rate 0\.1\), batch 16, 1 epoch, seed 42$/m);
     expect(Number(/^test accuracy: (\d+\.\d\d)%/m.exec(r.stdout)?.[1])).toBeGreaterThan(70);
+  });
+});
+
+describe('gradguard train --health repair: a restarted run', () => {
+  // SGD at 1e-3 on 1000 images stays at chance accuracy for 2 epochs (measured 8.5 %), so repair
+  // restarts after the first run's last epoch (loss_plateau, learning rate → 1e-2) and the new
+  // run learns (measured 40.6 %). Run in-process to read the returned TrainResult.
+  it('times the final run\'s epochs only and reports the abandoned runs apart', async () => {
+    vi.spyOn(console, 'warn').mockImplementation(() => {}); // repair prints each diagnosis
+    const lines: string[] = [];
+    const epochs = 2;
+    const res = await runTrainMnist({
+      epochs, batchSize: 32, learningRate: 1e-3, optimizer: 'sgd', seed: 42, backend: 'wasm', variant: 'auto',
+      limit: 1000, quiet: false, health: 'repair', healthEvery: 16,
+    }, { log: (l) => lines.push(l) });
+    vi.restoreAllMocks();
+    const restarts = lines.filter((l) => /^health: restart at step \d+/.test(l)).length;
+    // Preconditions: the case restarted, and the final run was not cut short by giving up.
+    expect(restarts, lines.join('\n')).toBeGreaterThanOrEqual(1);
+    expect(lines.some((l) => l.startsWith('health: gave_up'))).toBe(false);
+
+    expect(res.epochSeconds).toHaveLength(epochs);
+    expect(res.abandoned.runs).toBe(restarts);
+    // Invariants of the clock (not speeds): the abandoned time is positive and within fit's.
+    expect(res.abandoned.seconds).toBeGreaterThan(0);
+    expect(res.abandoned.seconds).toBeLessThanOrEqual(res.trainSeconds);
+    // Printed: a line per restart, then the final run's epochs; the time line lists those only.
+    const lastMark = lines.map((l) => /^restart \d+: the run above is abandoned after \d+ complete epochs? \(\d+\.\d\d s\); training again from epoch 1$/.test(l)).lastIndexOf(true);
+    expect(lines.filter((l) => l.startsWith('restart '))).toHaveLength(restarts);
+    expect(lines.slice(lastMark + 1).filter((l) => /^epoch \d+\/2 /.test(l))).toHaveLength(epochs);
+    const time = lines.find((l) => l.startsWith('time: '))!;
+    const m = /^time: \d+\.\d\d s training \(\d+\.\d\d s per epoch: ([\d., ]+); (\d+\.\d\d) s in (\d+) abandoned runs? before restart\), \d+\.\d\d s total$/.exec(time);
+    expect(m, time).not.toBeNull();
+    expect(m![1]!.split(', ')).toEqual(res.epochSeconds.map((s) => s.toFixed(2)));
+    expect(m![2]).toBe(res.abandoned.seconds.toFixed(2));
+    expect(Number(m![3])).toBe(restarts);
   });
 });
 

@@ -3,6 +3,9 @@
 // cross-entropy, batch 32, 5 epochs (Keras's MNIST example), every number overridable.
 // The gradient-health monitor runs by default (policy 'warn', statistics every 16 steps) and its
 // verdict is printed at the end; --report writes the HTML health report.
+// With --health repair a run may restart from a fresh initialization (ts/health/fit.ts): the
+// abandoned runs' epoch lines stay printed, a line marks each restart, and the timings are
+// split: per-epoch times describe the final run only, the abandoned runs' time is given apart.
 import { Argument, Command, Option } from 'commander';
 import * as gg from '../index.js';
 import { OPTIMIZERS, type OptimizerName } from '../backend/types.js';
@@ -34,8 +37,13 @@ export interface TrainResult {
   backend: string;
   testAccuracy: number;
   testLoss: number;
+  /** Wall-clock seconds of each epoch of the final run (an abandoned run's epochs are not here). */
   epochSeconds: number[];
+  /** The whole of fit, abandoned runs included. */
   trainSeconds: number;
+  /** The runs `--health repair` abandoned at a restart, and the seconds spent in them (from each
+   * run's start to its restart, a part-epoch included); { runs: 0, seconds: 0 } without restarts. */
+  abandoned: { runs: number; seconds: number };
   totalSeconds: number;
   /** Diagnosis kinds the health monitor raised (empty when healthy or when health is off). */
   diagnoses: string[];
@@ -71,8 +79,10 @@ export async function runTrainMnist(o: TrainOptions, out: Output = { log: (l) =>
     }
     const progress = new EpochProgress(!o.quiet && process.stderr.isTTY === true, o.epochs, train.count);
     const epochSeconds: number[] = [];
+    const abandoned = { runs: 0, seconds: 0 };
     let seen = 0;
     const tTrain = performance.now();
+    let runStart = tTrain;
     const history = await model.fit({ data: train.x, shape: train.shape }, train.y, {
       epochs: o.epochs,
       batchSize: o.batchSize,
@@ -81,6 +91,18 @@ export async function runTrainMnist(o: TrainOptions, out: Output = { log: (l) =>
       // warnings interleaved with the progress bar.
       ...(o.health === 'off' ? {} : { health: { policy: o.health === 'warn' ? 'observe' : o.health, every: o.healthEvery } }),
       callbacks: {
+        onTrainBegin: () => { runStart = performance.now(); },
+        // A repair restart: the run so far (its epochs, and the part of an epoch where the
+        // restart was asked mid-epoch) is abandoned; the timings start again with the new run.
+        onRestart: (n) => {
+          progress.finish(); // a restart mid-epoch leaves the bar running
+          const t = performance.now();
+          const secs = (t - runStart) / 1000;
+          runStart = t;
+          abandoned.runs++; abandoned.seconds += secs;
+          if (!o.quiet) out.log(`restart ${n}: the run above is abandoned after ${epochSeconds.length} complete epoch${epochSeconds.length === 1 ? '' : 's'} (${secs.toFixed(2)} s); training again from epoch 1`);
+          epochSeconds.length = 0;
+        },
         onEpochBegin: (epoch) => { seen = 0; progress.start(epoch); },
         onBatchEnd: (_b, logs) => { seen += logs.size; progress.update(seen, logs.loss, logs.accuracy); },
         onEpochEnd: (epoch, logs) => {
@@ -97,8 +119,13 @@ export async function runTrainMnist(o: TrainOptions, out: Output = { log: (l) =>
     const totalSeconds = (performance.now() - t0) / 1000;
     const mean = epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length;
     out.log(`test accuracy: ${(100 * r.accuracy!).toFixed(2)}% (loss ${r.loss.toFixed(4)}, ${test.count} samples)`);
-    out.log(`time: ${trainSeconds.toFixed(2)} s training (${mean.toFixed(2)} s per epoch: `
-      + `${epochSeconds.map((s) => s.toFixed(2)).join(', ')}), ${totalSeconds.toFixed(2)} s total`);
+    const perEpoch = epochSeconds.length
+      ? `${mean.toFixed(2)} s per epoch: ${epochSeconds.map((s) => s.toFixed(2)).join(', ')}`
+      : 'no epoch completed';
+    const lost = abandoned.runs
+      ? `; ${abandoned.seconds.toFixed(2)} s in ${abandoned.runs} abandoned run${abandoned.runs === 1 ? '' : 's'} before restart`
+      : '';
+    out.log(`time: ${trainSeconds.toFixed(2)} s training (${perEpoch}${lost}), ${totalSeconds.toFixed(2)} s total`);
     const health = history.health;
     if (health) {
       if (health.diagnoses.length === 0) {
@@ -114,7 +141,7 @@ export async function runTrainMnist(o: TrainOptions, out: Output = { log: (l) =>
       }
     }
     return {
-      backend: backend.name, testAccuracy: r.accuracy!, testLoss: r.loss, epochSeconds, trainSeconds, totalSeconds,
+      backend: backend.name, testAccuracy: r.accuracy!, testLoss: r.loss, epochSeconds, trainSeconds, abandoned, totalSeconds,
       diagnoses: health ? health.diagnoses.map((d) => d.kind) : [],
     };
   } finally {
