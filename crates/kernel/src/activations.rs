@@ -133,12 +133,16 @@ pub fn backward(act: Act, d: &mut [f32], z: &[f32], a: &[f32], cols: usize) {
     match act {
         Act::Linear => {}
         // a = max(z, 0): da/dz = 1 where z > 0, else 0 (0 at z = 0, as TensorFlow).
-        Act::Relu => d.iter_mut().zip(z).for_each(|(di, &zi)| if zi <= 0.0 { *di = 0.0 }),
+        // Every branch below stores unconditionally (a select, not a conditional store): a
+        // conditional store does not vectorise, and on relu's ~50% random sign pattern its
+        // branch mispredicted so often that this loop cost ~4 ns per element (3.9% of an MNIST
+        // batch-128 epoch). A NaN z keeps dL/da, as before (NaN <= 0 is false); ×1.0 is exact.
+        Act::Relu => d.iter_mut().zip(z).for_each(|(di, &zi)| *di = if zi <= 0.0 { 0.0 } else { *di }),
         // a = z (z > 0) else s·z
-        Act::LeakyRelu(s) => d.iter_mut().zip(z).for_each(|(di, &zi)| if zi <= 0.0 { *di *= s }),
+        Act::LeakyRelu(s) => d.iter_mut().zip(z).for_each(|(di, &zi)| *di *= if zi <= 0.0 { s } else { 1.0 }),
         // a = z (z > 0) else α(eᶻ − 1): da/dz = αeᶻ = a + α
         Act::Elu(al) => d.iter_mut().zip(z.iter().zip(a)).for_each(|(di, (&zi, &ai))| {
-            if zi <= 0.0 { *di *= ai + al }
+            *di *= if zi <= 0.0 { ai + al } else { 1.0 }
         }),
         // a = λz (z > 0) else λα(eᶻ − 1): da/dz = λ or a + λα
         Act::Selu => d.iter_mut().zip(z.iter().zip(a)).for_each(|(di, (&zi, &ai))| {
