@@ -56,8 +56,13 @@ mod imp {
 
     /// The rayon pool: `threads - 1` workers (the caller is the other thread).
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
-    /// The current pass: count << 32 | next unclaimed chunk. A claim is a CAS that needs
-    /// next < count, so it can only succeed while that pass is unfinished.
+    /// The current pass's unclaimed chunks [front, back): back << 32 | front. The caller claims
+    /// from the front and helpers from the back (a CAS that needs front < back, so it can only
+    /// succeed while that pass is unfinished). Why two ends: a pass's chunks are the same
+    /// ranges every step (the update's 16 Ki-element chunks, the split step's rows), and with
+    /// one shared end which thread got which chunk changed from step to step, so θ, m, v and
+    /// the gradient copies migrated between the cores' caches every step; from two ends each
+    /// core keeps (mostly) the same chunks.
     static BOARD: AtomicU64 = AtomicU64::new(0);
     /// Address of the pass's `&dyn Fn(usize)` (on the caller's stack). Read only after a
     /// successful claim: the claimed chunk is not done, so the caller is still inside
@@ -138,16 +143,18 @@ mod imp {
         IN_PASS.load(SeqCst)
     }
 
-    /// Claims the next chunk of the current pass, if one is left.
-    fn claim() -> Option<usize> {
+    /// Claims the next chunk of the current pass, if one is left: the front one for the caller
+    /// (`front`), the back one for a helper.
+    fn claim(front: bool) -> Option<usize> {
         let mut s = BOARD.load(SeqCst);
         loop {
-            let (count, next) = (s >> 32, s & 0xffff_ffff);
-            if next >= count {
+            let (back, next) = (s >> 32, s & 0xffff_ffff);
+            if next >= back {
                 return None;
             }
-            match BOARD.compare_exchange_weak(s, s + 1, SeqCst, SeqCst) {
-                Ok(_) => return Some(next as usize),
+            let (new, got) = if front { (s + 1, next) } else { (s - (1 << 32), back - 1) };
+            match BOARD.compare_exchange_weak(s, new, SeqCst, SeqCst) {
+                Ok(_) => return Some(got as usize),
                 Err(now) => s = now,
             }
         }
@@ -192,7 +199,7 @@ mod imp {
     fn helper() {
         let mut idle = 0u32;
         while idle < SPIN_ROUNDS {
-            match claim() {
+            match claim(false) {
                 Some(i) => {
                     run(i);
                     idle = 0;
@@ -229,7 +236,7 @@ mod imp {
             HOT.fetch_add(1, SeqCst);
             pool.spawn(helper);
         }
-        while let Some(i) = claim() {
+        while let Some(i) = claim(true) {
             run(i);
         }
         // Every chunk is claimed; wait for the ones helpers are still running: spin a little,
