@@ -195,86 +195,189 @@ impl Optimizer {
         let (lr, eps, mu) = (c.lr, c.epsilon, c.momentum);
         let wd = c.weight_decay * c.lr; // θ ← θ − θ·wd·lr
         let par = self.parallel;
+        // One monomorphised loop per rule (a `match` inside the element loop would not vectorise).
         match c.kind {
-            OptKind::Sgd if mu == 0.0 => drive(params, grads, m, v, tensors, acc, wd, par,
-                |p, g, _m, _v| p - lr * g),
-            OptKind::Sgd if c.nesterov => drive(params, grads, m, v, tensors, acc, wd, par,
-                |p, g, m, _v| { *m = mu * *m - lr * g; p + (mu * *m - lr * g) }),
-            OptKind::Sgd => drive(params, grads, m, v, tensors, acc, wd, par,
-                |p, g, m, _v| { *m = mu * *m - lr * g; p + *m }),
-            OptKind::RmsProp => {
-                let rho = c.rho;
-                if mu > 0.0 {
-                    drive(params, grads, m, v, tensors, acc, wd, par, |p, g, m, v| {
-                        *v = rho * *v + (1.0 - rho) * g * g;
-                        *m = mu * *m + lr * g / (*v + eps).sqrt();
-                        p - *m
-                    })
-                } else {
-                    drive(params, grads, m, v, tensors, acc, wd, par, |p, g, _m, v| {
-                        *v = rho * *v + (1.0 - rho) * g * g;
-                        p - lr * g / (*v + eps).sqrt()
-                    })
-                }
-            }
-            OptKind::Adagrad => drive(params, grads, m, v, tensors, acc, wd, par,
-                |p, g, _m, v| { *v += g * g; p - lr * g / (*v + eps).sqrt() }),
+            OptKind::Sgd if mu == 0.0 => drive(params, grads, m, v, tensors, acc, wd, par, Sgd { lr }),
+            OptKind::Sgd if c.nesterov => drive(params, grads, m, v, tensors, acc, wd, par, Nesterov { lr, mu }),
+            OptKind::Sgd => drive(params, grads, m, v, tensors, acc, wd, par, Momentum { lr, mu }),
+            OptKind::RmsProp if mu > 0.0 => drive(params, grads, m, v, tensors, acc, wd, par,
+                RmsPropMomentum { lr, mu, rho: c.rho, k: 1.0 - c.rho, eps }),
+            OptKind::RmsProp => drive(params, grads, m, v, tensors, acc, wd, par,
+                RmsProp { lr, rho: c.rho, k: 1.0 - c.rho, eps }),
+            OptKind::Adagrad => drive(params, grads, m, v, tensors, acc, wd, par, Adagrad { lr, eps }),
             OptKind::Adam | OptKind::AdamW => {
                 let (b1, b2) = (c.beta_1, c.beta_2);
                 let tf = t as f64;
                 let alpha = (lr as f64 * (1.0 - (b2 as f64).powf(tf)).sqrt() / (1.0 - (b1 as f64).powf(tf))) as f32;
-                let (k1, k2) = (1.0 - b1, 1.0 - b2);
-                drive(params, grads, m, v, tensors, acc, wd, par, |p, g, m, v| {
-                    *m += (g - *m) * k1;
-                    *v += (g * g - *v) * k2;
-                    p - alpha * *m / (v.sqrt() + eps)
-                })
+                drive(params, grads, m, v, tensors, acc, wd, par, Adam { alpha, k1: 1.0 - b1, k2: 1.0 - b2, eps })
             }
         }
         self.iterations = t;
     }
 }
 
-/// Applies `step(θ after weight decay, g, m, v) -> θ_new` to every element. `wd` is wd·lr
-/// (0 = off).
+/// The arithmetic an update rule needs, on one f32 (the flat loop, which LLVM vectorises) or on
+/// an f32x4 of four parameters (the fused statistics loop, `stats_block`). IEEE f32 add, sub,
+/// mul, div and sqrt round the same per lane as on scalars, and wasm never contracts a mul and
+/// an add into an FMA, so both give the same bits: collecting statistics never changes training.
+pub(crate) trait Lane: Copy {
+    fn splat(x: f32) -> Self;
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    fn div(self, o: Self) -> Self;
+    fn sqrt(self) -> Self;
+}
+
+impl Lane for f32 {
+    #[inline(always)] fn splat(x: f32) -> Self { x }
+    #[inline(always)] fn add(self, o: Self) -> Self { self + o }
+    #[inline(always)] fn sub(self, o: Self) -> Self { self - o }
+    #[inline(always)] fn mul(self, o: Self) -> Self { self * o }
+    #[inline(always)] fn div(self, o: Self) -> Self { self / o }
+    #[inline(always)] fn sqrt(self) -> Self { f32::sqrt(self) }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl Lane for core::arch::wasm32::v128 {
+    #[inline(always)] fn splat(x: f32) -> Self { core::arch::wasm32::f32x4_splat(x) }
+    #[inline(always)] fn add(self, o: Self) -> Self { core::arch::wasm32::f32x4_add(self, o) }
+    #[inline(always)] fn sub(self, o: Self) -> Self { core::arch::wasm32::f32x4_sub(self, o) }
+    #[inline(always)] fn mul(self, o: Self) -> Self { core::arch::wasm32::f32x4_mul(self, o) }
+    #[inline(always)] fn div(self, o: Self) -> Self { core::arch::wasm32::f32x4_div(self, o) }
+    #[inline(always)] fn sqrt(self) -> Self { core::arch::wasm32::f32x4_sqrt(self) }
+}
+
+/// An update rule: θ_new from (θ after weight decay, g), updating its slots m, v in place. The
+/// equations are those of the module comment, in the order written there (a·b·c is (a·b)·c).
+pub(crate) trait Rule: Copy + Send + Sync {
+    fn step<L: Lane>(self, p: L, g: L, m: &mut L, v: &mut L) -> L;
+}
+
+/// SGD, momentum 0: θ − lr·g
+#[derive(Clone, Copy)]
+struct Sgd { lr: f32 }
+impl Rule for Sgd {
+    #[inline(always)]
+    fn step<L: Lane>(self, p: L, g: L, _m: &mut L, _v: &mut L) -> L {
+        p.sub(L::splat(self.lr).mul(g))
+    }
+}
+
+/// SGD with Nesterov momentum: m ← μ·m − lr·g; θ + (μ·m − lr·g)
+#[derive(Clone, Copy)]
+struct Nesterov { lr: f32, mu: f32 }
+impl Rule for Nesterov {
+    #[inline(always)]
+    fn step<L: Lane>(self, p: L, g: L, m: &mut L, _v: &mut L) -> L {
+        let (mu, lr) = (L::splat(self.mu), L::splat(self.lr));
+        *m = mu.mul(*m).sub(lr.mul(g));
+        p.add(mu.mul(*m).sub(lr.mul(g)))
+    }
+}
+
+/// SGD with momentum: m ← μ·m − lr·g; θ + m
+#[derive(Clone, Copy)]
+struct Momentum { lr: f32, mu: f32 }
+impl Rule for Momentum {
+    #[inline(always)]
+    fn step<L: Lane>(self, p: L, g: L, m: &mut L, _v: &mut L) -> L {
+        *m = L::splat(self.mu).mul(*m).sub(L::splat(self.lr).mul(g));
+        p.add(*m)
+    }
+}
+
+/// RMSprop with momentum: v ← ρ·v + (1 − ρ)·g·g; m ← μ·m + lr·g / sqrt(v + ε); θ − m
+#[derive(Clone, Copy)]
+struct RmsPropMomentum { lr: f32, mu: f32, rho: f32, k: f32, eps: f32 }
+impl Rule for RmsPropMomentum {
+    #[inline(always)]
+    fn step<L: Lane>(self, p: L, g: L, m: &mut L, v: &mut L) -> L {
+        *v = L::splat(self.rho).mul(*v).add(L::splat(self.k).mul(g).mul(g));
+        *m = L::splat(self.mu).mul(*m).add(L::splat(self.lr).mul(g).div(v.add(L::splat(self.eps)).sqrt()));
+        p.sub(*m)
+    }
+}
+
+/// RMSprop: v ← ρ·v + (1 − ρ)·g·g; θ − lr·g / sqrt(v + ε)
+#[derive(Clone, Copy)]
+struct RmsProp { lr: f32, rho: f32, k: f32, eps: f32 }
+impl Rule for RmsProp {
+    #[inline(always)]
+    fn step<L: Lane>(self, p: L, g: L, _m: &mut L, v: &mut L) -> L {
+        *v = L::splat(self.rho).mul(*v).add(L::splat(self.k).mul(g).mul(g));
+        p.sub(L::splat(self.lr).mul(g).div(v.add(L::splat(self.eps)).sqrt()))
+    }
+}
+
+/// Adagrad: v ← v + g·g; θ − lr·g / sqrt(v + ε)
+#[derive(Clone, Copy)]
+struct Adagrad { lr: f32, eps: f32 }
+impl Rule for Adagrad {
+    #[inline(always)]
+    fn step<L: Lane>(self, p: L, g: L, _m: &mut L, v: &mut L) -> L {
+        *v = v.add(g.mul(g));
+        p.sub(L::splat(self.lr).mul(g).div(v.add(L::splat(self.eps)).sqrt()))
+    }
+}
+
+/// Adam/AdamW: m ← m + (g − m)(1 − β₁); v ← v + (g·g − v)(1 − β₂); θ − α·m / (sqrt(v) + ε)
+#[derive(Clone, Copy)]
+struct Adam { alpha: f32, k1: f32, k2: f32, eps: f32 }
+impl Rule for Adam {
+    #[inline(always)]
+    fn step<L: Lane>(self, p: L, g: L, m: &mut L, v: &mut L) -> L {
+        *m = m.add(g.sub(*m).mul(L::splat(self.k1)));
+        *v = v.add(g.mul(g).sub(*v).mul(L::splat(self.k2)));
+        p.sub(L::splat(self.alpha).mul(*m).div(v.sqrt().add(L::splat(self.eps))))
+    }
+}
+
+/// Decoupled weight decay before a rule: θ ← θ − θ·(wd·lr), then the rule.
+#[derive(Clone, Copy)]
+struct Decay<R> { wd: f32, rule: R }
+impl<R: Rule> Rule for Decay<R> {
+    #[inline(always)]
+    fn step<L: Lane>(self, p: L, g: L, m: &mut L, v: &mut L) -> L {
+        self.rule.step(p.sub(p.mul(L::splat(self.wd))), g, m, v)
+    }
+}
+
+/// Applies `rule` to every element (after decoupled weight decay when `wd`, which is wd·lr, is
+/// not 0).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
+fn drive<R: Rule>(
     p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
-    acc: Option<StatsAcc>, wd: f32, par: bool, step: F,
+    acc: Option<StatsAcc>, wd: f32, par: bool, rule: R,
+) {
+    if wd != 0.0 {
+        drive_rule(p, g, m, v, tensors, acc, par, Decay { wd, rule })
+    } else {
+        drive_rule(p, g, m, v, tensors, acc, par, rule)
+    }
+}
+
+#[inline(always)]
+fn drive_rule<R: Rule>(
+    p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
+    acc: Option<StatsAcc>, par: bool, rule: R,
 ) {
     match acc {
-        None => {
-            if wd == 0.0 {
-                par_flat(p, g, m, v, par, step);
-            } else {
-                par_flat(p, g, m, v, par, move |p, g, m, v| step(p - p * wd, g, m, v));
-            }
-        }
+        None => par_flat(p, g, m, v, par, rule),
         Some(StatsAcc { upd: acc, mut grad, seg }) => {
             let with_grad = grad.is_some();
             let count = segments(tensors);
             assert!(seg.len() >= count, "StatsAcc::seg holds {} entries, the tensors need {count}", seg.len());
-            // Block by block: keep θ_before in a 1 KiB stack buffer, run the same vectorised
-            // loop as above on the block, then reduce (θ_before, θ_after) while both are in L1.
+            // Block by block (BLOCK elements, starting at multiples of BLOCK in each tensor):
+            // the update and the block's sums in one pass (`stats_block`).
             // Elements [lo, hi) of the regions; the caller owns them alone.
             let run = |lo: usize, hi: usize, p: &mut [f32], m: &mut [f32], v: &mut [f32]| {
                 let mut out = SegAcc::default();
-                let mut before = [0.0f32; BLOCK];
                 let blocks = p.chunks_mut(BLOCK).zip(g[lo..hi].chunks(BLOCK)).zip(m.chunks_mut(BLOCK))
                     .zip(v.chunks_mut(BLOCK));
                 for (((pb, gb), mb), vb) in blocks {
-                    if with_grad {
-                        out.grad.add_block(gb); // the gradient block is in L1 for the update anyway
-                    }
-                    let b = &mut before[..pb.len()];
-                    b.copy_from_slice(pb);
-                    if wd == 0.0 {
-                        flat(pb, gb, mb, vb, step);
-                    } else {
-                        flat(pb, gb, mb, vb, move |p, g, m, v| step(p - p * wd, g, m, v));
-                    }
-                    out.upd.add_block(b, pb);
+                    stats_block(pb, gb, mb, vb, rule, with_grad.then_some(&mut out.grad), &mut out.upd);
                 }
                 out
             };
@@ -326,6 +429,85 @@ fn drive<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
     }
 }
 
+/// One block of the statistics path: θ, m, v of the block updated by `rule`, and its sums —
+/// Σg² and max |g| into `grad` (when given) and Σ(Δθ)², Σθ_before², Σθ_after² into `upd` —
+/// with the bits of `GradTensor::add_block(g)`, the flat loop, then `UpdAcc::add_block`.
+///
+/// simd128: one fused pass, one f32x4 at a time (its sums' lane order: reduce::SqMax). Why fused: Adam's update is bound
+/// by the divider (one sqrt and one div per element, ~2 cycles per parameter), and the separate
+/// passes (copy θ, Σg², the update, then the three sums) made collecting statistics every step
+/// cost 8–14% of an MNIST batch-32 step; in one pass the sums' adds and muls run beside the
+/// divider. θ_before still goes to a block buffer: the f64 re-sum of a block whose f32 sums
+/// overflowed needs it.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn stats_block<R: Rule>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], rule: R,
+                        grad: Option<&mut GradTensor>, upd: &mut UpdAcc) {
+    // Two loops, with and without the gradient's sums (a per-iteration test kept V8 selecting
+    // between accumulators every step).
+    match grad {
+        Some(gt) => stats_block_simd::<R, true>(p, g, m, v, rule, Some(gt), upd),
+        None => stats_block_simd::<R, false>(p, g, m, v, rule, None, upd),
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline(always)]
+fn stats_block_simd<R: Rule, const WITH_GRAD: bool>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32],
+                                                    rule: R, grad: Option<&mut GradTensor>, upd: &mut UpdAcc) {
+    use core::arch::wasm32::{v128, v128_load, v128_store};
+    use crate::reduce::{Diff3, SqMax};
+    let n = p.len();
+    debug_assert!(n <= BLOCK && g.len() == n && m.len() == n && v.len() == n);
+    let mut before = [0.0f32; BLOCK];
+    let (mut sq, mut d3) = (SqMax::new(), Diff3::new());
+    let full = n / 4 * 4;
+    let mut i = 0;
+    // SAFETY: i + 4 ≤ full ≤ n for every access; unaligned v128 loads and stores are allowed.
+    unsafe {
+        let ld = |x: *const f32| v128_load(x as *const v128);
+        let st = |x: *mut f32, y: v128| v128_store(x as *mut v128, y);
+        while i < full {
+            let (pp, gp, mp, vp) = (p.as_mut_ptr().add(i), g.as_ptr().add(i), m.as_mut_ptr().add(i), v.as_mut_ptr().add(i));
+            let (x, gv) = (ld(pp), ld(gp));
+            let (mut mv, mut vv) = (ld(mp), ld(vp));
+            let y = rule.step(x, gv, &mut mv, &mut vv);
+            st(pp, y);
+            st(mp, mv);
+            st(vp, vv);
+            st(before.as_mut_ptr().add(i), x);
+            if WITH_GRAD {
+                sq.add(gv);
+            }
+            d3.add(x, y);
+            i += 4;
+        }
+    }
+    before[full..n].copy_from_slice(&p[full..]);
+    flat(&mut p[full..], &g[full..], &mut m[full..], &mut v[full..], rule);
+    if let Some(gt) = grad {
+        let (s, mx) = sq.finish(&g[full..]);
+        gt.add_sums(g, s, mx);
+    }
+    let sums = d3.finish(&before[full..n], &p[full..]);
+    upd.add_sums(&before[..n], p, sums);
+}
+
+/// Other builds: the three passes (the portable reductions vectorise no better fused).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[inline(always)]
+fn stats_block<R: Rule>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], rule: R,
+                        grad: Option<&mut GradTensor>, upd: &mut UpdAcc) {
+    if let Some(gt) = grad {
+        gt.add_block(g);
+    }
+    let mut before = [0.0f32; BLOCK];
+    let b = &mut before[..p.len()];
+    b.copy_from_slice(p);
+    flat(p, g, m, v, rule);
+    upd.add_block(b, p);
+}
+
 /// Elements per chunk of a threaded flat update: 16 Ki elements = 4 arrays × 64 KiB, big enough
 /// that claiming a chunk (an atomic compare-and-swap, pool.rs) is nothing next to its work.
 const PAR_CHUNK: usize = 16 * 1024;
@@ -338,9 +520,7 @@ const PAR_MIN: usize = 64 * 1024;
 /// `flat` over fixed chunks of PAR_CHUNK elements, on the pool when there is one (build
 /// `simd-threads`). Element-wise, so the result is the same for any split and any thread count.
 #[inline(always)]
-fn par_flat<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
-    p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], par: bool, f: F,
-) {
+fn par_flat<R: Rule>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], par: bool, f: R) {
     let n = p.len();
     if par && crate::pool::use_chunks(n, PAR_MIN) {
         let (ps, ms, vs) = (SyncSlice::new(p), SyncSlice::new(m), SyncSlice::new(v));
@@ -355,8 +535,8 @@ fn par_flat<F: Fn(f32, f32, &mut f32, &mut f32) -> f32 + Sync + Send + Copy>(
 }
 
 #[inline(always)]
-fn flat<F: Fn(f32, f32, &mut f32, &mut f32) -> f32>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], f: F) {
+fn flat<R: Rule>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], rule: R) {
     for (((pi, &gi), mi), vi) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-        *pi = f(*pi, gi, mi, vi);
+        *pi = rule.step(*pi, gi, mi, vi);
     }
 }

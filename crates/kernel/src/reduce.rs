@@ -129,6 +129,78 @@ mod imp {
         }
         (d, bs, as_)
     }
+
+    /// Running (Σx², max |x|) of a loop that produces its values one f32x4 at a time (the fused
+    /// statistics update, optim.rs): `add` each vector, then `finish` with the block's last
+    /// (< 4) values. One accumulator per sum, not `sq_max`'s two: that loop is bound by the
+    /// update's divider, not by add latency, and with two the accumulators and the update's
+    /// values no longer fit V8's 16 registers. Each lane sums a quarter of the block (≤ 64
+    /// terms of a 256-element block).
+    pub struct SqMax {
+        s: v128,
+        m: v128,
+    }
+
+    impl SqMax {
+        #[inline(always)]
+        pub fn new() -> Self {
+            SqMax { s: f32x4_splat(0.0), m: f32x4_splat(0.0) }
+        }
+        #[inline(always)]
+        pub fn add(&mut self, a: v128) {
+            self.s = f32x4_add(self.s, f32x4_mul(a, a));
+            self.m = vmax(self.m, f32x4_abs(a));
+        }
+        #[inline(always)]
+        pub fn finish(self, rest: &[f32]) -> (f32, f32) {
+            let mut mx = f32x4_extract_lane::<0>(self.m);
+            for v in [f32x4_extract_lane::<1>(self.m), f32x4_extract_lane::<2>(self.m), f32x4_extract_lane::<3>(self.m)] {
+                if v > mx {
+                    mx = v;
+                }
+            }
+            let mut s = hsum(self.s);
+            for &v in rest {
+                s += v * v;
+                if v.abs() > mx {
+                    mx = v.abs();
+                }
+            }
+            (s, mx)
+        }
+    }
+
+    /// Running (Σ(a − b)², Σb², Σa²), one f32x4 pair at a time (see `SqMax`).
+    pub struct Diff3 {
+        d: v128,
+        b: v128,
+        a: v128,
+    }
+
+    impl Diff3 {
+        #[inline(always)]
+        pub fn new() -> Self {
+            let z = f32x4_splat(0.0);
+            Diff3 { d: z, b: z, a: z }
+        }
+        #[inline(always)]
+        pub fn add(&mut self, x: v128, y: v128) {
+            let e = f32x4_sub(y, x);
+            self.d = f32x4_add(self.d, f32x4_mul(e, e));
+            self.b = f32x4_add(self.b, f32x4_mul(x, x));
+            self.a = f32x4_add(self.a, f32x4_mul(y, y));
+        }
+        #[inline(always)]
+        pub fn finish(self, brest: &[f32], arest: &[f32]) -> (f32, f32, f32) {
+            let (mut d, mut bs, mut as_) = (hsum(self.d), hsum(self.b), hsum(self.a));
+            for (&x, &y) in brest.iter().zip(arest) {
+                d += (y - x) * (y - x);
+                bs += x * x;
+                as_ += y * y;
+            }
+            (d, bs, as_)
+        }
+    }
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
@@ -230,3 +302,5 @@ mod imp {
 }
 
 pub use imp::{abs_sum, diff3, sq, sq_max, sum_sq};
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub use imp::{Diff3, SqMax};

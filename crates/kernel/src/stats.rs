@@ -98,6 +98,12 @@ impl GradTensor {
     /// every caller sums in the same order).
     pub fn add_block(&mut self, blk: &[f32]) {
         let (s, mx) = reduce::sq_max(blk);
+        self.add_sums(blk, s, mx);
+    }
+
+    /// Adds one block whose `reduce::sq_max` (s, mx) the caller computed (the fused update).
+    #[inline]
+    pub fn add_sums(&mut self, blk: &[f32], s: f32, mx: f32) {
         let mut s = s as f64;
         if !s.is_finite() {
             let nonfinite = count_nonfinite(blk);
@@ -135,6 +141,12 @@ impl UpdAcc {
     /// Adds one block (≤ BLOCK elements) of θ_before and θ_after.
     pub fn add_block(&mut self, before: &[f32], after: &[f32]) {
         let (d, b, a) = reduce::diff3(before, after);
+        self.add_sums(before, after, (d, b, a));
+    }
+
+    /// Adds one block whose `reduce::diff3` the caller computed (the fused update).
+    #[inline]
+    pub fn add_sums(&mut self, before: &[f32], after: &[f32], (d, b, a): (f32, f32, f32)) {
         let (mut d, mut b, mut a) = (d as f64, b as f64, a as f64);
         if !(d.is_finite() && b.is_finite() && a.is_finite()) {
             let nonfinite = count_nonfinite(after);
