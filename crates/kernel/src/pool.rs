@@ -80,11 +80,14 @@ mod imp {
     /// an atomic load of a shared line, under 1 ns: 2^16 polls were shorter than the gap between
     /// two MNIST steps (the JavaScript and staging between them, ~50 µs), so helpers slept in
     /// rayon every step (19% of a worker's profile in Condvar::wait) and arrived late (the caller
-    /// waited 12–17% of its time). 2^20 polls (~0.5–1 ms) outlast those gaps and still give an
-    /// idle core back soon. (On a machine loaded with two CPU burners, 2 threads ran 0.75–1.1× of
-    /// one at MNIST batch 128 and 256 whatever the spin: no parallel runtime wins on an
-    /// oversubscribed machine.)
-    const SPIN_ROUNDS: u32 = 1 << 20;
+    /// waited 12–17% of its time). 2^20 polls still let it fall asleep now and then: at MNIST
+    /// batch 128 the helper spent 6.1% of its profile in Condvar::wait and the caller 2.4% of
+    /// its own waking it (futex), and a step whose helper is asleep runs both chunks on the
+    /// caller. 2^22 polls (a few ms) cut that to 2.0% and 0% (+1–3% steps/s at batch 32–256)
+    /// and still give an idle core back within milliseconds. (On a machine loaded with two CPU
+    /// burners, 2 threads ran 0.75–1.1× of one at MNIST batch 128 and 256 whatever the spin: no
+    /// parallel runtime wins on an oversubscribed machine.)
+    const SPIN_ROUNDS: u32 = 1 << 22;
     /// Polls of DONE the caller makes before it sleeps on it (2^14: ~10–20 µs, under one futex
     /// wake-up): a helper whose chunk the OS descheduled (a loaded machine) must not be waited
     /// for by burning the other core.
