@@ -1,12 +1,18 @@
 // The WebAssembly SIMD128 peak on this engine: a hand-assembled module (bytes below, no
-// toolchain needed) whose loop runs `chains` independent f32x4 chains `acc = acc * x + y`
-// (one f32x4.mul and one f32x4.add each: 8 flops per chain per iteration, the same
-// non-fused mul+add a GEMM micro-kernel issues). With enough independent chains the loop
-// is bound by the multiply/add throughput, not by latency; past ~12 chains V8 (x86-64,
-// 16 XMM registers) spills accumulators and the rate drops (issue 4 measured 14 → about half).
+// toolchain needed) whose loop runs `chains` independent f32x4 chains `acc = acc * x + y`.
+// Two flavours, each the instruction mix one of our micro-kernels issues:
+//   mul+add  one f32x4.mul and one f32x4.add per chain (the `simd` build's micro-kernel);
+//   fused    one f32x4.relaxed_madd (relaxed SIMD, 0xfd 0x105; FMA on x86 with FMA3, which V8
+//            emits as vfmadd) per chain (the `relaxed-simd` build's micro-kernel).
+// Both count 8 flops per chain per iteration (4 lanes × multiply and add). With enough
+// independent chains the loop is bound by the multiply/add (or FMA) throughput, not by
+// latency; past ~12 chains V8 (x86-64, 16 XMM registers) spills accumulators and the rate drops
+// (issue 4 measured 14 → about half).
 //
 // Written as bytes rather than as a Rust crate so that measuring the peak needs no second
 // build-std compile, and so what is measured is exactly these instructions.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 function uleb(n) {
   const out = [];
@@ -27,17 +33,28 @@ const f32x4Const = (v) => {
 const section = (id, bytes) => [id, ...uleb(bytes.length), ...bytes];
 const str = (s) => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
 
-/** Bytes of a module exporting `peak(iters: i32) -> f32` with `chains` accumulator chains. */
-export function peakModuleBytes(chains) {
+// SIMD opcodes (all behind the 0xfd prefix, LEB128-encoded): f32x4.add 0xe4, f32x4.mul 0xe6
+// (simd128); f32x4.relaxed_madd 0x105 = (a · b + c), the relaxed-SIMD proposal's opcode
+// (0x106 is relaxed_nmadd; peakKernel's check() tells the two apart by the result).
+const ADD = [0xfd, ...uleb(0xe4)], MUL = [0xfd, ...uleb(0xe6)], MADD = [0xfd, ...uleb(0x105)];
+// Chain constants: acc converges to y/(1-x) = 1, so no overflow and no denormals.
+const X0 = 0.999, Y0 = 0.001, ACC0 = (i) => 0.01 * i;
+
+/**
+ * Bytes of a module exporting `peak(iters: i32) -> f32` with `chains` accumulator chains;
+ * `fused` uses f32x4.relaxed_madd instead of f32x4.mul + f32x4.add. Returns lane 0 of the sum
+ * of the accumulators. `iters` must be ≥ 1 (the loop is do-while).
+ */
+export function peakModuleBytes(chains, { fused = false } = {}) {
   const X = chains + 1, Y = chains + 2; // locals: 0 = iters, 1..chains = acc, X, Y
-  const ADD = [0xfd, ...uleb(0xe4)], MUL = [0xfd, ...uleb(0xe6)];
   const body = [1, ...uleb(chains + 2), 0x7b]; // one local group: chains+2 v128
-  for (let i = 1; i <= chains; i++) body.push(...f32x4Const(0.01 * i), 0x21, ...uleb(i));
-  // acc converges to y/(1-x) = 1: no overflow, no denormals.
-  body.push(...f32x4Const(0.999), 0x21, ...uleb(X), ...f32x4Const(0.001), 0x21, ...uleb(Y));
+  for (let i = 1; i <= chains; i++) body.push(...f32x4Const(ACC0(i)), 0x21, ...uleb(i));
+  body.push(...f32x4Const(X0), 0x21, ...uleb(X), ...f32x4Const(Y0), 0x21, ...uleb(Y));
   body.push(0x02, 0x40, 0x03, 0x40); // block, loop
   for (let i = 1; i <= chains; i++) {
-    body.push(0x20, ...uleb(i), 0x20, ...uleb(X), ...MUL, 0x20, ...uleb(Y), ...ADD, 0x21, ...uleb(i));
+    // mul+add: (acc · x) + y;  fused: relaxed_madd(acc, x, y) = acc · x + y.
+    if (fused) body.push(0x20, ...uleb(i), 0x20, ...uleb(X), 0x20, ...uleb(Y), ...MADD, 0x21, ...uleb(i));
+    else body.push(0x20, ...uleb(i), 0x20, ...uleb(X), ...MUL, 0x20, ...uleb(Y), ...ADD, 0x21, ...uleb(i));
   }
   // iters -= 1; continue while non-zero
   body.push(0x20, 0, 0x41, 1, 0x6b, 0x22, 0, 0x0d, 0, 0x0b, 0x0b);
@@ -55,11 +72,54 @@ export function peakModuleBytes(chains) {
   ]);
 }
 
-/** Instantiate the peak loop; returns { run(iters) -> seconds, flopsPerIter }. */
-export async function peakKernel(chains = 12) {
-  const { instance } = await WebAssembly.instantiate(peakModuleBytes(chains));
+/** True when this engine implements relaxed SIMD (validates the fused peak module; Node 20 needs a flag). */
+export function relaxedSimdSupported() {
+  try {
+    return WebAssembly.validate(peakModuleBytes(1, { fused: true }));
+  } catch {
+    return false;
+  }
+}
+
+export const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+
+/**
+ * Node 20 implements relaxed SIMD only behind RELAXED_FLAG (it is standard from Node 22). If
+ * this engine lacks it and the flag was not given, run `script` again in a child process with
+ * the flag (same arguments, inherited output) and exit with its code; returns only when the
+ * current process should go on (relaxed SIMD available, the flag already tried, or this Node
+ * does not know the flag — then the relaxed columns report "not supported").
+ */
+export function reexecWithRelaxedSimd(scriptUrl) {
+  if (relaxedSimdSupported() || process.execArgv.includes(RELAXED_FLAG) || process.env.GG_BENCH_RELAXED_REEXEC) return;
+  // A Node that does not know the flag refuses to start ("bad option"): ask it first, cheaply.
+  if (spawnSync(process.execPath, [RELAXED_FLAG, '-e', '0'], { stdio: 'ignore' }).status !== 0) return;
+  const r = spawnSync(process.execPath, [...process.execArgv, RELAXED_FLAG, fileURLToPath(scriptUrl), ...process.argv.slice(2)], {
+    stdio: 'inherit', env: { ...process.env, GG_BENCH_RELAXED_REEXEC: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+
+/**
+ * Instantiate the peak loop; returns { run(iters) -> seconds, flopsPerIter, fused }. Throws if
+ * the engine rejects the module (fused without relaxed SIMD) or if one iteration does not give
+ * the value the intended instructions compute (a wrong opcode, e.g. relaxed_nmadd, fails here).
+ */
+export async function peakKernel(chains = 12, { fused = false } = {}) {
+  const { instance } = await WebAssembly.instantiate(peakModuleBytes(chains, { fused }));
   const peak = instance.exports.peak;
+  // One iteration from the initial values, lane 0, in f32 as the module computes it. A fused
+  // madd rounds once, mul+add twice; either is within 1e-6 of the other here, and nmadd
+  // (−acc·x + y) or a swapped operand order would be off by ≥ 0.01.
+  const f = Math.fround;
+  let want = 0;
+  for (let i = 1; i <= chains; i++) want = f(want + f(f(f(ACC0(i)) * f(X0)) + f(Y0)));
+  const got = peak(1);
+  if (!(Math.abs(got - want) <= 1e-5)) {
+    throw new Error(`peak loop (${fused ? 'relaxed_madd' : 'mul+add'}, ${chains} chains): one iteration gave ${got}, want ${want}`);
+  }
   return {
+    fused,
     flopsPerIter: chains * 8,
     run(iters) {
       const t0 = process.hrtime.bigint();
@@ -71,15 +131,21 @@ export async function peakKernel(chains = 12) {
   };
 }
 
-// `node bench/gemm-peak.mjs`: print the peak for 8..16 chains.
+// `node bench/gemm-peak.mjs`: print both peaks for 8..16 chains (relaxed re-runs itself with
+// the flag on Node 20; "not supported" if the engine has no relaxed SIMD).
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const chains of [8, 10, 12, 13, 14, 16]) {
-    const k = await peakKernel(chains);
+  reexecWithRelaxedSimd(import.meta.url);
+  const relaxed = relaxedSimdSupported();
+  const rate = async (chains, fused) => {
+    const k = await peakKernel(chains, { fused });
     k.run(1e6);
     const ts = [];
     for (let r = 0; r < 7; r++) ts.push(k.run(5e6));
     ts.sort((a, b) => a - b);
-    const t = ts[3];
-    console.log(`${chains} chains: ${((k.flopsPerIter * 5e6) / t / 1e9).toFixed(1)} GFLOP/s`);
+    return ((k.flopsPerIter * 5e6) / ts[3] / 1e9).toFixed(1);
+  };
+  console.log('chains  mul+add  relaxed_madd   (GFLOP/s, median of 7)');
+  for (const chains of [8, 10, 12, 13, 14, 16]) {
+    console.log(`${String(chains).padStart(6)}  ${(await rate(chains, false)).padStart(7)}  ${relaxed ? (await rate(chains, true)).padStart(12) : 'not supported'}`);
   }
 }

@@ -1,26 +1,43 @@
 // GEMM benchmark: verify first, then time (the habit of llm.c dev/cpu/matmul_forward.c).
 //
-//   bash scripts/build-wasm.sh simd scalar && node bench/gemm.mjs [--quick] [--only=simd,tfjs]
+//   npm run build && node bench/gemm.mjs [--quick] [--only=simd,relaxed-simd,simd-threads,scalar,tfjs]
 //
 // Compares, per shape and transposition case (NN: C = A·B, TN: C = Aᵀ·B, NT: C = A·Bᵀ):
-//   peak    the WebAssembly SIMD128 peak (bench/gemm-peak.mjs: 12 independent f32x4 mul+add chains)
-//   simd    gradguard's wasm/gradguard-simd.wasm (gg_sgemm)
-//   scalar  gradguard's wasm/gradguard-scalar.wasm
-//   tfjs    TensorFlow.js 4.22 wasm backend (XNNPACK), tf.matMul(a, b, transposeA, transposeB)
+//   peak          the WebAssembly SIMD128 peak of one core (bench/gemm-peak.mjs: 12 independent
+//                 f32x4 mul+add chains), the 100% for simd and scalar
+//   relaxed peak  the same loop with one f32x4.relaxed_madd per chain, the 100% for relaxed-simd
+//   simd          gradguard's wasm/gradguard-simd.wasm (gg_sgemm)
+//   relaxed-simd  wasm/gradguard-relaxed-simd.wasm (its micro-kernel uses f32x4.relaxed_madd).
+//                 Node 20 needs --experimental-wasm-relaxed-simd: this script re-runs itself with
+//                 the flag (gemm-peak.mjs, reexecWithRelaxedSimd); an engine without relaxed SIMD
+//                 gets "not supported" in its column instead of figures.
+//   simd-threads:2  the simd-threads build on 2 threads (createWasmBackend from dist/, so it needs
+//                 `npm run build`), only on the "big" shapes (128×784×128 and 256³+): the MNIST
+//                 products stay on the calling thread by design (PAR_MIN_MACS in
+//                 crates/kernel/src/gemm/mod.rs), so 2 threads would measure the simd-threads
+//                 build's single-thread code. Its % of peak is against 2 × the one-core peak, and
+//                 "×2 ÷ simd" is its thread scaling (median over rounds of simd time ÷ its time).
+//   scalar        wasm/gradguard-scalar.wasm
+//   tfjs          TensorFlow.js 4.22 wasm backend (XNNPACK), tf.matMul(a, b, transposeA, transposeB)
 // GFLOP/s = 2·m·n·k / t, t the median of several samples. The machine is shared (2 cores,
-// several agents), so samples of all implementations and of the peak loop are interleaved
-// round by round and medians are taken: a burst of load then hits every column alike. %peak is
-// the median of per-round ratios (ours / peak in the same round), the most load-robust number
-// here. "best" is the fastest sample of ours and of the peak loop (the least disturbed ones).
-// Absolute GFLOP/s still drift a lot between runs when the machine is busy; compare
+// several agents), so samples of all implementations and of both peak loops are interleaved
+// round by round and medians are taken: a burst of load then hits every column alike. % of peak
+// is the median of per-round ratios (ours / its peak in the same round), the most load-robust
+// number here. "best" is the fastest sample of ours and of the peak loop (the least disturbed
+// ones). Absolute GFLOP/s still drift a lot between runs when the machine is busy; compare
 // columns of one run, not runs.
 //
+// A variant whose wasm file is missing, whose engine feature is absent or whose backend fails to
+// load is listed as unavailable (with the reason) and skipped: never a crash, never a failure.
 // Writes bench/out/gemm.json. Never asserts on time; exits non-zero only if a result is wrong.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-import { peakKernel } from './gemm-peak.mjs';
+import { peakKernel, relaxedSimdSupported, reexecWithRelaxedSimd, RELAXED_FLAG } from './gemm-peak.mjs';
+
+// Node 20: re-run this script with --experimental-wasm-relaxed-simd (returns when not needed).
+reexecWithRelaxedSimd(import.meta.url);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -29,18 +46,21 @@ const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only='));
 const only = onlyArg ? onlyArg.slice(7).split(',') : null;
 const want = (name) => !only || only.includes(name);
+const THREADS = 2; // the simd-threads column's pool size (issue 4: scaling on 2 cores)
+const THREADED = `simd-threads:${THREADS}`;
 
 // Dense layer x(batch,in)·W(in,out): forward NN (batch,out,in), dW = xᵀ·dz TN (in,out,batch),
-// dx = dz·Wᵀ NT (batch,in,out). Each entry: [case, m, n, k, label].
+// dx = dz·Wᵀ NT (batch,in,out). Each entry: [case, m, n, k, label, big]; `big` shapes also get
+// the simd-threads column.
 const mnist = [];
 for (const [bi, inp, out] of [[32, 784, 128], [32, 128, 128], [32, 128, 10]]) {
-  mnist.push(['NN', bi, out, inp, `fwd ${bi}x${inp}x${out}`]);
-  mnist.push(['TN', inp, out, bi, `dW  ${bi}x${inp}x${out}`]);
-  mnist.push(['NT', bi, inp, out, `dx  ${bi}x${inp}x${out}`]);
+  mnist.push(['NN', bi, out, inp, `fwd ${bi}x${inp}x${out}`, false]);
+  mnist.push(['TN', inp, out, bi, `dW  ${bi}x${inp}x${out}`, false]);
+  mnist.push(['NT', bi, inp, out, `dx  ${bi}x${inp}x${out}`, false]);
 }
 const square = [];
-for (const s of quick ? [256] : [256, 512, 1024]) for (const c of ['NN', 'TN', 'NT']) square.push([c, s, s, s, `${s}³`]);
-const extra = quick ? [] : [['NN', 128, 128, 784, '128x784x128'], ['TN', 784, 128, 128, '128x784x128'], ['NT', 128, 784, 128, '128x784x128']];
+for (const s of quick ? [256] : [256, 512, 1024]) for (const c of ['NN', 'TN', 'NT']) square.push([c, s, s, s, `${s}³`, true]);
+const extra = quick ? [] : [['NN', 128, 128, 784, '128x784x128', true], ['TN', 784, 128, 128, '128x784x128', true], ['NT', 128, 784, 128, '128x784x128', true]];
 const shapes = [...mnist, ...extra, ...square];
 
 const ROUNDS = quick ? 3 : 7;       // samples per implementation and shape (median taken)
@@ -76,6 +96,39 @@ async function loadOurs(variant) {
         },
         result() { return view(pc, m * n).slice(); },
         free() { ex.gg_free(pa, bytesA); ex.gg_free(pb, bytesB); ex.gg_free(pc, bytesC); },
+      };
+    },
+  };
+}
+
+// The simd-threads build through the package (dist/index.js): its worker pool (worker_threads
+// in Node) is set up by createWasmBackend, which a raw instantiate cannot do. The same gg_sgemm
+// via backend.kernel; dispose() ends the pool so the process exits.
+async function loadThreaded(threads) {
+  const { createWasmBackend } = await import(pathToFileURL(join(root, 'dist', 'index.js')).href);
+  const backend = await createWasmBackend({ variant: 'simd-threads', threads });
+  // createWasmBackend falls back to 'simd' (with a notice) when threads are unavailable: a
+  // fallback must not be reported as the threaded build.
+  if (backend.variant !== 'simd-threads' || backend.threads !== threads) {
+    await backend.dispose();
+    throw new Error(`got the ${backend.variant} build on ${backend.threads} thread(s), not simd-threads on ${threads}`);
+  }
+  const K = backend.kernel;
+  return {
+    name: `simd-threads:${threads}`,
+    dispose: () => backend.dispose(),
+    prepare(c, m, n, k) {
+      const [ar, ac] = c[0] === 'N' ? [m, k] : [k, m];
+      const [br, bc] = c[1] === 'N' ? [k, n] : [n, k];
+      const bytesA = 4 * ar * ac, bytesB = 4 * br * bc, bytesC = 4 * m * n;
+      const pa = K.alloc(bytesA), pb = K.alloc(bytesB), pc = K.alloc(bytesC);
+      if (!pa || !pb || !pc) throw new Error(`simd-threads: alloc failed`);
+      // K.f32 re-creates its view when the (shared) memory has grown.
+      return {
+        load(A, B) { K.f32.set(A, pa >> 2); K.f32.set(B, pb >> 2); },
+        run() { K.sgemm(c[0] === 'T', c[1] === 'T', m, n, k, 1.0, pa, ac, pb, bc, 0.0, pc, n); },
+        result() { return K.f32.slice(pc >> 2, (pc >> 2) + m * n); },
+        free() { K.free(pa, bytesA); K.free(pb, bytesB); K.free(pc, bytesC); },
       };
     },
   };
@@ -150,18 +203,35 @@ function sample(run, reps) {
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
 // ---- main --------------------------------------------------------------------------------------
+// Implementations in table order; `unavailable` names each one that was asked for but cannot run
+// here, with the reason (shown in the tables instead of figures).
 const impls = [];
-for (const v of ['simd', 'scalar']) if (want(v)) impls.push(await loadOurs(v));
-if (want('tfjs')) impls.push(await loadTfjs());
+const unavailable = {};
+const relaxed = relaxedSimdSupported();
+const wasmFile = (v) => join(root, 'wasm', `gradguard-${v}.wasm`);
+for (const v of ['simd', 'relaxed-simd', THREADED, 'scalar', 'tfjs']) {
+  if (!want(v) && !(v === THREADED && want('simd-threads'))) continue;
+  const file = wasmFile(v === THREADED ? 'simd-threads' : v);
+  try {
+    if (v !== 'tfjs' && !existsSync(file)) { unavailable[v] = `no wasm/${file.split('/').pop()} (build it: bash scripts/build-wasm.sh)`; continue; }
+    if (v === 'relaxed-simd' && !relaxed) { unavailable[v] = `not supported by this engine (Node ${process.version}; Node 20 needs ${RELAXED_FLAG}, Node 22+ has it)`; continue; }
+    impls.push(v === 'tfjs' ? await loadTfjs() : v === THREADED ? await loadThreaded(THREADS) : await loadOurs(v));
+  } catch (e) {
+    unavailable[v] = `failed to load: ${String(e?.message ?? e).split('\n')[0]}`;
+  }
+}
+for (const [v, why] of Object.entries(unavailable)) console.log(`${v}: ${why}`);
 
-// The peak is sampled inside every round of every shape, next to the GEMM samples, so that
-// "% of peak" compares numbers taken under the same machine load: %peak is the median over
-// rounds of (simd GFLOP/s in round r) / (peak GFLOP/s in round r).
+// Both peaks are sampled inside every round of every shape, next to the GEMM samples, so that
+// "% of peak" compares numbers taken under the same machine load: % of peak is the median over
+// rounds of (ours GFLOP/s in round r) / (its peak's GFLOP/s in round r). The relaxed peak is
+// measured whenever the engine has relaxed SIMD (even with no relaxed-simd build to compare).
 const peak = await peakKernel(12);
+const peakR = relaxed ? await peakKernel(12, { fused: true }) : null;
 // Warm-up: V8 first runs wasm in its baseline compiler (Liftoff) and swaps in optimised
 // (TurboFan) code after a function has run hot, on a background thread; on a busy machine that
 // takes a while. Without this the first shapes measured baseline code.
-for (let i = 0; i < 20; i++) peak.run(1e5);
+for (let i = 0; i < 20; i++) { peak.run(1e5); peakR?.run(1e5); }
 for (const impl of impls) {
   for (const c of ['NN', 'TN', 'NT']) {
     const h = impl.prepare(c, 64, 64, 64);
@@ -172,18 +242,25 @@ for (const impl of impls) {
   }
 }
 const peakIters = Math.round((SAMPLE_S * 45e9) / peak.flopsPerIter); // ~SAMPLE_S at ~45 GFLOP/s
-const peakSample = () => (peak.flopsPerIter * peakIters) / peak.run(peakIters) / 1e9;
-const peakAll = [];
+const peakSample = (p) => (p.flopsPerIter * peakIters) / p.run(peakIters) / 1e9;
+const peakAll = [], peakRAll = [];
+// After a sample of the threaded build its helper spins on the pool's board for SPIN_ROUNDS
+// polls (~0.5–1 ms, crates/kernel/src/pool.rs) before it sleeps: on 2 cores that spinning
+// would share a core with the next sample. Sleeping (not spinning) this long lets it go idle.
+const settle = new Int32Array(new SharedArrayBuffer(4));
+const SETTLE_MS = 3;
 
 const results = [];
 let failures = 0;
-for (const [c, m, n, k, label] of shapes) {
+for (const [c, m, n, k, label, big] of shapes) {
   const [ar, ac] = c[0] === 'N' ? [m, k] : [k, m];
   const [br, bc] = c[1] === 'N' ? [k, n] : [n, k];
   const A = new Float32Array(ar * ac), B = new Float32Array(br * bc);
   fillRandom(A, m * 7 + k), fillRandom(B, n * 13 + k);
   const live = [];
+  const failed = [];
   for (const impl of impls) {
+    if (impl.name === THREADED && !big) continue; // small shapes run on one thread by design
     const h = impl.prepare(c, m, n, k);
     h.load(A, B);
     h.run();
@@ -192,52 +269,83 @@ for (const [c, m, n, k, label] of shapes) {
     } catch (e) {
       console.error(`VERIFY FAILED: ${e.message}`);
       failures++;
+      failed.push(impl.name);
       h.free();
       continue;
     }
     live.push({ impl, h, reps: calibrate(h.run), ts: [] });
   }
   const flop = 2 * m * n * k;
-  const peaks = [];
+  const peaks = [], peaksR = [];
   for (let r = 0; r < ROUNDS; r++) {
-    peaks.push(peakSample());
-    for (const x of live) x.ts.push(sample(x.h.run, x.reps));
+    peaks.push(peakSample(peak));
+    if (peakR) peaksR.push(peakSample(peakR));
+    for (const x of live) {
+      x.ts.push(sample(x.h.run, x.reps));
+      if (x.impl.name === THREADED) Atomics.wait(settle, 0, 0, SETTLE_MS);
+    }
   }
   peakAll.push(...peaks);
-  const row = { case: c, m, n, k, label, gflops: {}, bestGflops: {}, peakGflops: median(peaks), peakBest: Math.max(...peaks) };
+  peakRAll.push(...peaksR);
+  const row = {
+    case: c, m, n, k, label, gflops: {}, bestGflops: {}, pct: {}, failed,
+    peakGflops: median(peaks), peakBest: Math.max(...peaks),
+    ...(peakR ? { relaxedPeakGflops: median(peaksR), relaxedPeakBest: Math.max(...peaksR) } : {}),
+  };
+  // Each of ours against its own 100%: relaxed-simd against the relaxed_madd loop, the threaded
+  // build against two cores' worth of the mul+add loop, the rest against the mul+add loop.
+  const peakOf = (name, r) => (name === 'relaxed-simd' ? peaksR[r] : name === THREADED ? THREADS * peaks[r] : peaks[r]);
   for (const x of live) {
-    row.gflops[x.impl.name] = flop / median(x.ts) / 1e9;
-    row.bestGflops[x.impl.name] = flop / Math.min(...x.ts) / 1e9;
-    if (x.impl.name === 'simd') row.pctPeak = 100 * median(x.ts.map((t, r) => flop / t / 1e9 / peaks[r]));
+    const name = x.impl.name;
+    row.gflops[name] = flop / median(x.ts) / 1e9;
+    row.bestGflops[name] = flop / Math.min(...x.ts) / 1e9;
+    if (name !== 'tfjs' && (name !== 'relaxed-simd' || peakR)) row.pct[name] = 100 * median(x.ts.map((t, r) => flop / t / 1e9 / peakOf(name, r)));
     x.h.free();
   }
+  if (row.pct.simd !== undefined) row.pctPeak = row.pct.simd; // the field's name before relaxed/threads existed
+  // Thread scaling, paired by round (adjacent samples see the same load): median of t_simd / t_threaded.
+  const simdTs = live.find((x) => x.impl.name === 'simd')?.ts;
+  const thrTs = live.find((x) => x.impl.name === THREADED)?.ts;
+  if (simdTs && thrTs) row.threadScaling = median(simdTs.map((t, r) => t / thrTs[r]));
   results.push(row);
 }
 const peakG = median(peakAll);
+const peakRG = peakRAll.length ? median(peakRAll) : null;
+for (const impl of impls) await impl.dispose?.();
 
 // ---- report ------------------------------------------------------------------------------------
 const names = impls.map((i) => i.name);
+const ours = names.filter((x) => x !== 'tfjs');
+const short = (x) => ({ 'relaxed-simd': 'relaxed', [THREADED]: `thr×${THREADS}` }[x] ?? x);
 const pad = (s, w) => String(s).padStart(w);
-const head = ['case', '   m', '   n', '   k', 'shape'.padEnd(16), ' peak', ...names.map((x) => pad(x, 8)),
-  ...(names.includes('simd') ? ['%peak', 'best: simd/peak'] : []), ...(names.includes('simd') && names.includes('tfjs') ? ['vs tfjs'] : [])];
+const head = ['case', '   m', '   n', '   k', 'shape'.padEnd(16), ' peak', ...(peakR ? ['rpeak'] : []), ...names.map((x) => pad(short(x), 7)),
+  ...ours.map((x) => pad(`%${short(x)}`, 8)),
+  ...(names.includes('simd') ? ['best: simd/peak'] : []),
+  ...(names.includes('simd') && names.includes(THREADED) ? [`thr×${THREADS}÷simd`] : []),
+  ...(names.includes('simd') && names.includes('tfjs') ? ['simd÷tfjs'] : [])];
 console.log(`SIMD128 peak (12 f32x4 mul+add chains): ${peakG.toFixed(1)} GFLOP/s (median of ${peakAll.length} samples taken between the GEMM samples)`);
-console.log('GFLOP/s, median of interleaved samples (shared machine: expect ±10–20% noise)');
+console.log(peakRG != null
+  ? `relaxed-SIMD peak (12 f32x4.relaxed_madd chains): ${peakRG.toFixed(1)} GFLOP/s (median of ${peakRAll.length} samples)`
+  : 'relaxed-SIMD peak: not measured (this engine has no relaxed SIMD)');
+console.log(`GFLOP/s, median of interleaved samples (shared machine: expect ±10–20% noise); %x = % of x's peak ` +
+  `(relaxed: of the relaxed peak; thr×${THREADS}: of ${THREADS}× the one-core peak); — = not run on this shape`);
 console.log(head.join('  '));
 for (const r of results) {
   const g = r.gflops;
+  const cell = (x) => (g[x] !== undefined ? g[x].toFixed(1) : r.failed.includes(x) ? 'FAIL' : '—');
   const cols = [pad(r.case, 4), pad(r.m, 4), pad(r.n, 4), pad(r.k, 4), r.label.padEnd(16),
-    pad(r.peakGflops.toFixed(1), 5), ...names.map((x) => pad(g[x] !== undefined ? g[x].toFixed(1) : 'FAIL', 8))];
-  if (g.simd !== undefined) {
-    cols.push(pad(r.pctPeak.toFixed(0) + '%', 5));
-    cols.push(pad(`${r.bestGflops.simd.toFixed(1)}/${r.peakBest.toFixed(1)}`, 15));
-  }
-  if (g.simd !== undefined && g.tfjs !== undefined) cols.push(pad((g.simd / g.tfjs).toFixed(1) + '×', 7));
+    pad(r.peakGflops.toFixed(1), 5), ...(peakR ? [pad(r.relaxedPeakGflops.toFixed(1), 5)] : []), ...names.map((x) => pad(cell(x), 7)),
+    ...ours.map((x) => pad(r.pct[x] !== undefined ? `${r.pct[x].toFixed(0)}%` : '—', 8))];
+  if (names.includes('simd')) cols.push(pad(g.simd !== undefined ? `${r.bestGflops.simd.toFixed(1)}/${r.peakBest.toFixed(1)}` : '—', 15));
+  if (names.includes('simd') && names.includes(THREADED)) cols.push(pad(r.threadScaling !== undefined ? `${r.threadScaling.toFixed(2)}×` : '—', 10));
+  if (names.includes('simd') && names.includes('tfjs')) cols.push(pad(g.simd !== undefined && g.tfjs !== undefined ? `${(g.simd / g.tfjs).toFixed(1)}×` : '—', 9));
   console.log(cols.join('  '));
 }
 mkdirSync(join(here, 'out'), { recursive: true });
 writeFileSync(join(here, 'out', 'gemm.json'), JSON.stringify({
-  date: new Date().toISOString(), node: process.version, quick, peakGflops: peakG, peakSamples: peakAll,
-  rounds: ROUNDS, results,
+  date: new Date().toISOString(), node: process.version, execArgv: process.execArgv, quick,
+  peakGflops: peakG, peakSamples: peakAll, relaxedPeakGflops: peakRG, relaxedPeakSamples: peakRAll,
+  threads: THREADS, implementations: names, unavailable, rounds: ROUNDS, results,
 }, null, 2));
 console.log(`wrote bench/out/gemm.json`);
 if (failures) { console.error(`${failures} verification failure(s)`); process.exit(1); }
