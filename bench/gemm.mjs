@@ -261,16 +261,17 @@ for (const [c, m, n, k, label, big] of shapes) {
   const failed = [];
   for (const impl of impls) {
     if (impl.name === THREADED && !big) continue; // small shapes run on one thread by design
-    const h = impl.prepare(c, m, n, k);
-    h.load(A, B);
-    h.run();
+    let h = null;
     try {
+      h = impl.prepare(c, m, n, k); // throws if the kernel cannot allocate A, B and C
+      h.load(A, B);
+      h.run();
       verify(impl.name, c, m, n, k, A, B, h.result());
     } catch (e) {
-      console.error(`VERIFY FAILED: ${e.message}`);
+      console.error(`${h ? 'VERIFY ' : ''}FAILED: ${impl.name} ${c} ${m}x${n}x${k}: ${e.message}`);
       failures++;
       failed.push(impl.name);
-      h.free();
+      h?.free();
       continue;
     }
     live.push({ impl, h, reps: calibrate(h.run), ts: [] });
