@@ -6,14 +6,12 @@
 // pool costs ~80 µs), so the tests force the parallel paths (gg_pool_force_parallel) to run them
 // on real worker threads at these sizes; the models have odd widths that do not divide the SIMD
 // width or the column block.
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { createWasmBackend, setThreadsNotice, threadsUnavailableReason, type WasmBackend } from '../ts/backend/wasm';
 import type { ModelSpec } from '../ts/backend/types';
-import { BackendError, DisposedError, OptionError } from '../ts/errors';
-import { WasmModel } from '../ts/backend/wasm/backend';
-import * as gg from '../ts/index';
+import { DisposedError, OptionError } from '../ts/errors';
 import { adam, clsSpec, initModel } from './helpers/backend-model';
 import { Rng } from '../ts/reference/rng';
 import { ensureFreshDist, ROOT } from './browser/dist';
@@ -243,86 +241,6 @@ describe('simd-threads', () => {
     await b.dispose();
     expect(() => m.trainStep(new Float32Array(13), new Int32Array(1), 1)).toThrow(DisposedError);
   });
-
-  // fit() on a kernel with threads holds the training set in wasm memory and each step gathers
-  // its rows there, cut into the step's row chunks on the pool (Model::train_step_rows). Same
-  // bits as gathering the rows in JavaScript and calling trainStep.
-  for (const [spec, batch, forced] of [[bigSpec, 128, false], [bigSpec, 131, true], [bigSpec, 33, true], [clsSpec, 5, true]] as const) {
-    it(`a held training set trains bit-identically to trainStep on rows gathered in JS (batch ${batch}, 2 and 3 threads, with statistics)`, async () => {
-      const n = 400, inp = spec.layers[0].inputSize, classes = spec.layers[spec.layers.length - 1].units;
-      const rng = new Rng(5);
-      const X = Float32Array.from({ length: n * inp }, () => 2 * rng.uniform() - 1);
-      const Yl = Int32Array.from({ length: n }, () => Math.floor(rng.uniform() * classes));
-      for (const threads of [2, 3]) {
-        const b = await load({ variant: 'simd-threads', threads });
-        force(b, forced);
-        const [held, given] = [b.createModel(spec), b.createModel(spec)];
-        for (const m of [held, given]) { initModel(m, 3); m.setOptimizer(adam(0.001)); m.setCollectStats(true); }
-        expect(held.holdTrainingSet!(X, Yl, n)).toBe(true);
-        for (let s = 0; s < 4; s++) {
-          // a scrambled selection with a repeated row
-          const rows = Int32Array.from({ length: batch }, (_, i) => (i * 151 + s * 97 + (i % 5 === 4 ? 1 : 0)) % n);
-          const x = new Float32Array(batch * inp), y = new Int32Array(batch);
-          rows.forEach((r, i) => { x.set(X.subarray(r * inp, (r + 1) * inp), i * inp); y[i] = Yl[r]; });
-          const l1 = held.trainStepRows!(rows, batch), l2 = given.trainStep(x, y, batch);
-          expect(Number.isFinite(l1)).toBe(true);
-          expect(l1).toBe(l2);
-          expect(held.lastCorrect()).toBe(given.lastCorrect());
-          expect(held.getStats()).toEqual(given.getStats());
-        }
-        expect(new Uint32Array(held.getParams().buffer)).toEqual(new Uint32Array(given.getParams().buffer));
-        held.releaseTrainingSet!();
-        expect(() => held.trainStepRows!(new Int32Array(1), 1)).toThrow(BackendError);
-        force(b, false);
-        held.dispose(); given.dispose();
-      }
-    }, 120_000);
-  }
-
-  it('one thread declines to hold a training set (the caller gathers); dense targets are held too', async () => {
-    const one = await load({ variant: 'simd-threads', threads: 1 });
-    const m1 = one.createModel(clsSpec);
-    expect(m1.holdTrainingSet!(new Float32Array(13 * 4), new Int32Array(4), 4)).toBe(false);
-    m1.dispose();
-    const two = await load({ variant: 'simd-threads', threads: 2 });
-    const mse: ModelSpec = { ...clsSpec, loss: 'mean_squared_error', layers: [clsSpec.layers[0], { ...clsSpec.layers[1], activation: 'linear' }] };
-    const [held, given] = [two.createModel(mse), two.createModel(mse)];
-    for (const m of [held, given]) { initModel(m, 4); m.setOptimizer(adam(0.01)); }
-    const rng = new Rng(8);
-    const X = Float32Array.from({ length: 50 * 13 }, () => rng.uniform()), T = Float32Array.from({ length: 50 * 3 }, () => rng.uniform());
-    expect(held.holdTrainingSet!(X, T, 50)).toBe(true);
-    const rows = Int32Array.from([49, 0, 7, 7, 23]);
-    const x = new Float32Array(5 * 13), t = new Float32Array(5 * 3);
-    rows.forEach((r, i) => { x.set(X.subarray(r * 13, r * 13 + 13), i * 13); t.set(T.subarray(r * 3, r * 3 + 3), i * 3); });
-    expect(held.trainStepRows!(rows, 5)).toBe(given.trainStep(x, t, 5));
-    expect(new Uint32Array(held.getParams().buffer)).toEqual(new Uint32Array(given.getParams().buffer));
-    held.dispose(); given.dispose();
-  });
-
-  it('fit() on 2 threads trains from the held set and gives the same weights and history as fit() on simd', async () => {
-    const spy = vi.spyOn(WasmModel.prototype, 'trainStepRows');
-    try {
-      // 300 samples, validation split 0.1 → 270 train: batches 128, 128, 14 (a ragged last one)
-      const d = gg.data.synthetic.blobs({ samples: 300, features: 40, classes: 3, seed: 3, spread: 1.5 });
-      const run = async (backend: WasmBackend) => {
-        const m = gg.sequential({ seed: 1, backend, layers: [
-          gg.layers.dense({ inputShape: [40], units: 67, activation: 'relu' }),
-          gg.layers.dense({ units: 3, activation: 'softmax' })] });
-        m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-        const h = await m.fit(d.x, d.y, { epochs: 3, batchSize: 128, validationSplit: 0.1, verbose: 0 });
-        return { h: h.history, w: m.getWeights().map((t) => new Uint32Array(new Float32Array(t.data).buffer)) };
-      };
-      const simd = await run(await load({ variant: 'simd' }));
-      expect(spy).not.toHaveBeenCalled();
-      const thr = await run(await load({ variant: 'simd-threads', threads: 2 }));
-      expect(spy).toHaveBeenCalledTimes(9);
-      expect(thr.h).toEqual(simd.h);
-      expect(thr.w).toEqual(simd.w);
-    } finally {
-      spy.mockRestore();
-    }
-  });
-
 });
 
 // The browser path: Chromium, a cross-origin isolated page (COOP/COEP headers), the package's

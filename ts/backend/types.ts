@@ -156,16 +156,6 @@ export interface BackendModel {
 
   /** x is (batch, in0) row-major. Returns the mean loss; see lastCorrect(). */
   trainStep(x: Float32Array, y: Targets, batch: number): number;
-  /**
-   * Optional (wasm backend): holds rows [0, rows) of a training set (x (rows, in0), y as for
-   * trainStep) in the backend's memory, replacing any held before, so that trainStepRows can
-   * gather each batch there. Returns false when the backend declines; then train with trainStep.
-   */
-  holdTrainingSet?(x: Float32Array, y: Targets, rows: number): boolean;
-  /** One trainStep on rows `rows[0..batch)` of the held set (each index below its row count). */
-  trainStepRows?(rows: Int32Array, batch: number): number;
-  /** Frees the held training set (a no-op when none is held). */
-  releaseTrainingSet?(): void;
   /** Forward + backward only (gradients filled, no update). Returns the loss. */
   forwardBackward(x: Float32Array, y: Targets, batch: number): number;
   /** Correct predictions in the last trainStep. */

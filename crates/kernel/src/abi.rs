@@ -70,7 +70,7 @@ pub unsafe extern "C" fn gg_sgemm(
 
 use crate::init::{init_fill, InitKind};
 use crate::loss::{LossKind, Targets};
-use crate::model::{Gather, Model};
+use crate::model::Model;
 
 /// Status when the handle is 0.
 const ERR_HANDLE: i32 = -3;
@@ -229,24 +229,6 @@ pub unsafe extern "C" fn gg_train_step(h: *mut Model, x: *const f32, y: *const u
     let Some(m) = model(h) else { return f32::NAN };
     let Some((xs, ys)) = step_io(m, x, y, batch as usize) else { return f32::NAN };
     m.train_step(xs, ys, batch as usize)
-}
-
-/// One training step on rows `rows[0..batch]` of a training set of `n` rows held in wasm
-/// memory: x is (n, in₀), y the targets of all n rows (as for gg_train_step). NaN if a row index
-/// is ≥ n, a pointer is null, or memory is short (docs/abi.md, "Training from a held set").
-#[no_mangle]
-pub unsafe extern "C" fn gg_train_step_rows(h: *mut Model, x: *const f32, y: *const u8, n: u32, rows: *const u32,
-                                            batch: u32) -> f32 {
-    let Some(m) = model(h) else { return f32::NAN };
-    let Some((xs, ys)) = step_io(m, x, y, n as usize) else { return f32::NAN };
-    if batch > 0 && rows.is_null() {
-        return f32::NAN;
-    }
-    let rows = slice(rows, batch as usize);
-    if rows.iter().any(|&r| r >= n) {
-        return f32::NAN;
-    }
-    m.train_step_rows(Gather { xs, ys, rows }, batch as usize)
 }
 
 /// Forward, loss and backward only (fills the gradient region); the mean loss.

@@ -268,25 +268,6 @@ pub struct Model {
     last_correct: u32,
     /// Batch of the last forward pass (what `preactivation` reads).
     last_batch: usize,
-    /// The batch `train_step_rows` gathers from a held training set (grown on demand, reused).
-    gathered: GatherBufs,
-}
-
-/// A batch gathered by `train_step_rows`: x (batch, in₀) and the targets, integer labels or
-/// (batch, out) reals.
-#[derive(Debug, Default)]
-struct GatherBufs {
-    x: Vec<f32>,
-    labels: Vec<i32>,
-    reals: Vec<f32>,
-}
-
-/// A training set held in wasm memory and the rows of one batch (`Model::train_step_rows`): xs
-/// is (n, in₀), ys the targets of all n rows (as `Targets`), rows the batch's row indices.
-pub struct Gather<'a> {
-    pub xs: &'a [f32],
-    pub ys: Targets<'a>,
-    pub rows: &'a [u32],
 }
 
 impl Model {
@@ -401,7 +382,6 @@ impl Model {
             seen: vec![false; max_out],
             last_correct: 0,
             last_batch: 0,
-            gathered: GatherBufs::default(),
             layers,
         };
         m.opt.reset(m.state.as_mut_slice());
@@ -769,58 +749,6 @@ impl Model {
             stats::finish(self.stats.as_mut_slice(), &self.grad_sum, &self.upd, loss, clipped);
         }
         self.apply_constraints();
-        loss
-    }
-
-    /// One training step on rows `g.rows` of a training set held in wasm memory: the batch is
-    /// gathered into the model's own buffers, then trained on exactly as `train_step` would on
-    /// the same rows gathered by the caller (same bits). The gather is cut into the split
-    /// step's chunks (rows [c·batch/chunks, (c+1)·batch/chunks)) and run on the pool, so each
-    /// chunk's rows are copied by the thread that then trains on them (the pool's front/back
-    /// claiming, pool.rs, hands a thread the same chunk in both passes), and the copy is shared
-    /// rather than done by the caller before the step. NaN if memory for the batch cannot be
-    /// had. The caller guarantees every row index is < n (the ABI layer checks).
-    pub fn train_step_rows(&mut self, g: Gather, batch: usize) -> f32 {
-        if batch == 0 {
-            return 0.0;
-        }
-        let (inp, out) = (self.input_size(), self.output_size());
-        let Some(nx) = batch.checked_mul(inp) else { return f32::NAN };
-        let Some(ny) = batch.checked_mul(out) else { return f32::NAN };
-        let sparse = matches!(g.ys, Targets::Sparse(_));
-        let buf = &mut self.gathered;
-        if buf.x.len() < nx {
-            let Some(v) = try_zeroed(nx) else { return f32::NAN };
-            buf.x = v;
-        }
-        if sparse && buf.labels.len() < batch {
-            buf.labels = vec![0; batch];
-        }
-        if !sparse && buf.reals.len() < ny {
-            let Some(v) = try_zeroed(ny) else { return f32::NAN };
-            buf.reals = v;
-        }
-        let mut bufs = core::mem::take(&mut self.gathered);
-        {
-            let chunks = self.step_chunks(batch);
-            let (xd, ld, rd) = (SyncSlice::new(&mut bufs.x), SyncSlice::new(&mut bufs.labels), SyncSlice::new(&mut bufs.reals));
-            pool::for_each_chunk(chunks, |c| {
-                for r in c * batch / chunks..(c + 1) * batch / chunks {
-                    let s = g.rows[r] as usize;
-                    // SAFETY: chunk c alone writes rows [c·batch/chunks, (c+1)·batch/chunks).
-                    unsafe {
-                        xd.range(r * inp, (r + 1) * inp).copy_from_slice(&g.xs[s * inp..(s + 1) * inp]);
-                        match g.ys {
-                            Targets::Sparse(l) => ld.write(r, l[s]),
-                            Targets::Dense(t) => rd.range(r * out, (r + 1) * out).copy_from_slice(&t[s * out..(s + 1) * out]),
-                        }
-                    }
-                }
-            });
-        }
-        let ys = if sparse { Targets::Sparse(&bufs.labels[..batch]) } else { Targets::Dense(&bufs.reals[..ny]) };
-        let loss = self.train_step(&bufs.x[..nx], ys, batch);
-        self.gathered = bufs;
         loss
     }
 

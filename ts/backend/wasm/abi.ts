@@ -28,8 +28,6 @@ export interface KernelExports {
   gg_model_set_optimizer(h: number, kind: number, cfg: number, n: number): number;
   gg_model_set_lr(h: number, lr: number): void;
   gg_train_step(h: number, x: number, y: number, batch: number): number;
-  /** Kernels from this version on: a step on rows of a training set held in wasm memory. */
-  gg_train_step_rows?(h: number, x: number, y: number, n: number, rows: number, batch: number): number;
   gg_forward_backward(h: number, x: number, y: number, batch: number): number;
   gg_predict(h: number, x: number, batch: number, out: number): void;
   gg_evaluate(h: number, x: number, y: number, batch: number, out: number): void;

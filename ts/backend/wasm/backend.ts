@@ -99,12 +99,6 @@ export class WasmModel implements BackendModel {
   private readonly y: WasmBuffer;
   private readonly out: WasmBuffer;
   private readonly scratch: WasmBuffer;
-  /** A held training set (holdTrainingSet): x (n, in0), y (n) i32 or (n, outL) f32, and the
-   *  row indices of one batch. */
-  private readonly setX: WasmBuffer;
-  private readonly setY: WasmBuffer;
-  private readonly rowIdx: WasmBuffer;
-  private heldRows = 0;
   private collectStats = false;
   private statsValid = false;
 
@@ -119,9 +113,6 @@ export class WasmModel implements BackendModel {
     this.y = new WasmBuffer(kernel);
     this.out = new WasmBuffer(kernel);
     this.scratch = new WasmBuffer(kernel);
-    this.setX = new WasmBuffer(kernel);
-    this.setY = new WasmBuffer(kernel);
-    this.rowIdx = new WasmBuffer(kernel);
 
     const words = encodeSpec(spec);
     // The scratch block holds, at different times: the spec, the layout (4 words per layer),
@@ -261,60 +252,6 @@ export class WasmModel implements BackendModel {
     return loss;
   }
 
-  /**
-   * Holds rows [0, rows) of (x, y) in wasm memory for trainStepRows, replacing any set held
-   * before. Declined (false) when the kernel has one thread: there the caller's gather costs
-   * about what the kernel's does, and a second copy of the data is not worth it; with more,
-   * each step's gather is cut into the step's row chunks and shared between the threads
-   * (Model::train_step_rows). Also declined when memory for the copy cannot be had.
-   */
-  holdTrainingSet(x: Float32Array, y: Targets, rows: number): boolean {
-    this.live();
-    const threads = (this.kernel.exports as { gg_threads?: () => number }).gg_threads?.() ?? 1;
-    if (threads <= 1 || !this.kernel.exports.gg_train_step_rows || rows < 1) return false;
-    this.releaseTrainingSet();
-    const nx = rows * this.inputSize, ny = this.sparse ? rows : rows * this.outputSize;
-    let xp: number, yp: number;
-    try {
-      xp = this.setX.ensure(4 * nx);
-      yp = this.setY.ensure(4 * ny);
-    } catch (e) {
-      if (!(e instanceof BackendError)) throw e;
-      this.releaseTrainingSet(); // memory is short: the caller gathers instead
-      return false;
-    }
-    this.kernel.f32.set(x.subarray(0, nx), xp >>> 2);
-    if (this.sparse && !(y instanceof Int32Array)) {
-      const i32 = this.kernel.i32; // integer labels given as floats (validated by the model layer)
-      for (let i = 0; i < rows; i++) i32[(yp >>> 2) + i] = y[i];
-    } else if (this.sparse) {
-      this.kernel.i32.set((y as Int32Array).subarray(0, ny), yp >>> 2);
-    } else {
-      this.kernel.f32.set((y as Float32Array).subarray(0, ny), yp >>> 2);
-    }
-    this.heldRows = rows;
-    return true;
-  }
-
-  /** One training step on rows `rows[0..batch)` (each < the held row count) of the held set. */
-  trainStepRows(rows: Int32Array, batch: number): number {
-    const h = this.live();
-    if (this.heldRows === 0) throw new BackendError('gradguard: trainStepRows without a held training set (holdTrainingSet first).');
-    const ip = this.rowIdx.ensure(4 * Math.max(batch, 1));
-    this.kernel.i32.set(rows.subarray(0, batch), ip >>> 2);
-    const loss = this.kernel.exports.gg_train_step_rows!(h, this.setX.ptr, this.setY.ptr, this.heldRows, ip, batch);
-    if (this.collectStats) this.statsValid = true;
-    return loss;
-  }
-
-  /** Frees the held training set (no-op when none is held). */
-  releaseTrainingSet(): void {
-    this.rowIdx.release();
-    this.setY.release();
-    this.setX.release();
-    this.heldRows = 0;
-  }
-
   forwardBackward(x: Float32Array, y: Targets, batch: number): number {
     const h = this.live();
     const [xp, yp] = this.stage(x, y, batch);
@@ -374,7 +311,6 @@ export class WasmModel implements BackendModel {
     if (this.handle === 0) return;
     // Reverse order of allocation (scratch, model, then x/y/out as calls needed them), so the
     // allocator's free lists end as they began and the next model gets the same addresses.
-    this.releaseTrainingSet();
     this.out.release();
     this.y.release();
     this.x.release();
