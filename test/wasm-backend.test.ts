@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend, type WasmModel } from '../ts/backend/wasm';
 import { createReferenceBackend } from '../ts/reference';
-import type { ModelSpec } from '../ts/backend/types';
+import type { ModelSpec, Targets } from '../ts/backend/types';
 import { BackendError, DisposedError } from '../ts/errors';
 import { adam, clsSpec, initModel } from './helpers/backend-model';
 import { Rng } from '../ts/reference/rng';
@@ -122,6 +122,35 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     for (let s = 0; s < 3; s++) expectClose([m.trainStep(x, y, 7)], [r.trainStep(x, y, 7)], REL, `mse loss step ${s}`);
     expectClose(m.getParams(), r.getParams(), REL, 'parameters');
     m.dispose();
+  });
+
+  it('trainStepGather trains exactly as trainStep on the same rows gathered by the caller (sparse, float labels, dense)', async () => {
+    const b = await backend();
+    const { x: X, y: Yl } = classData(40, 21);
+    const rows = Int32Array.from([39, 0, 17, 17, 5, 22, 8]);
+    const gx = new Float32Array(rows.length * 13);
+    rows.forEach((r, i) => gx.set(X.subarray(r * 13, r * 13 + 13), i * 13));
+    const cases: [ModelSpec, Targets, Targets][] = [
+      [clsSpec, Yl, Int32Array.from(rows, (r) => Yl[r])],
+      [clsSpec, Float32Array.from(Yl), Int32Array.from(rows, (r) => Yl[r])],
+    ];
+    const T = Float32Array.from({ length: 40 * 2 }, (_, i) => Math.sin(i));
+    const gt = new Float32Array(rows.length * 2);
+    rows.forEach((r, i) => gt.set(T.subarray(r * 2, r * 2 + 2), i * 2));
+    const mse5: ModelSpec = { ...mseSpec, layers: [{ ...mseSpec.layers[0], inputSize: 13 }, mseSpec.layers[1]] };
+    cases.push([mse5, T, gt]);
+    for (const [spec, yAll, yRows] of cases) {
+      const [a, c] = [b.createModel(spec), b.createModel(spec)];
+      for (const m of [a, c]) { initModel(m, 2); m.setOptimizer(adam(0.01)); }
+      for (let s = 0; s < 3; s++) {
+        const l1 = a.trainStepGather(X, yAll, rows, rows.length), l2 = c.trainStep(gx, yRows, rows.length);
+        expect(Number.isFinite(l1)).toBe(true);
+        expect(l1).toBe(l2);
+        expect(a.lastCorrect()).toBe(c.lastCorrect());
+      }
+      expect(new Uint32Array(a.getParams().buffer)).toEqual(new Uint32Array(c.getParams().buffer));
+      a.dispose(); c.dispose();
+    }
   });
 
   it('class ids given as a Float32Array reach the kernel as the same integers', async () => {

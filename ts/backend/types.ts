@@ -156,6 +156,12 @@ export interface BackendModel {
 
   /** x is (batch, in0) row-major. Returns the mean loss; see lastCorrect(). */
   trainStep(x: Float32Array, y: Targets, batch: number): number;
+  /**
+   * Optional: trainStep on rows `rows[0..batch)` of (x, y), where x is (n, in0) and y the targets
+   * of all n rows, gathering the batch itself (the wasm backend straight into its own memory).
+   * Same result as trainStep on the gathered rows.
+   */
+  trainStepGather?(x: Float32Array, y: Targets, rows: Int32Array, batch: number): number;
   /** Forward + backward only (gradients filled, no update). Returns the loss. */
   forwardBackward(x: Float32Array, y: Targets, batch: number): number;
   /** Correct predictions in the last trainStep. */
