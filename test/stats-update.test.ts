@@ -9,18 +9,11 @@
 // multiple of 4; the others (131, 917, 7 elements) end 3, 1 and 3 past one.
 import { describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../ts/backend/wasm';
-import type { ModelSpec, OptimizerConfig } from '../ts/backend/types';
+import type { OptimizerConfig } from '../ts/backend/types';
 import { Rng } from '../ts/reference/rng';
-import { adam, initModel } from './helpers/backend-model';
+import { adam, denseSpec, initModel } from './helpers/backend-model';
 
-const spec: ModelSpec = {
-  layers: [
-    { kind: 'dense', inputSize: 130, units: 131, activation: 'relu', activationParam: 0, useBias: true },
-    { kind: 'dense', inputSize: 131, units: 7, activation: 'softmax', activationParam: 0, useBias: true },
-  ],
-  loss: 'sparse_categorical_crossentropy',
-  fromLogits: false,
-};
+const spec = denseSpec('sparse_categorical_crossentropy', [[130, 131, 'relu'], [131, 7, 'softmax']]);
 
 const base = adam(0.01);
 const rules: [string, OptimizerConfig][] = [

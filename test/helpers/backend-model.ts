@@ -1,6 +1,6 @@
 // Fixtures shared by the tests that drive a backend model directly (test/wasm-backend.test.ts,
 // test/threads.test.ts): an odd-sized classifier, an Adam config, and a seeded initialisation.
-import type { BackendModel, ModelSpec, OptimizerConfig } from '../../ts/backend/types.js';
+import type { ActivationName, BackendModel, ModelSpec, OptimizerConfig } from '../../ts/backend/types.js';
 
 /** Odd sizes on purpose: 13 inputs, 7 hidden, 3 classes do not divide the SIMD width 4. */
 export const clsSpec: ModelSpec = {
@@ -25,4 +25,13 @@ export function initModel(m: BackendModel, seed: number): void {
     m.initTensor(l.wOffset, l.wLength, 'glorot_uniform', inputSize, units, 0, seed + 2 * i);
     if (l.bLength > 0) m.initTensor(l.bOffset, l.bLength, 'zeros', inputSize, units, 0, seed + 2 * i + 1);
   });
+}
+
+/** A spec of dense layers given as [inputSize, units, activation] (biases on, no constraints). */
+export function denseSpec(loss: ModelSpec['loss'], layers: [number, number, ActivationName][]): ModelSpec {
+  return {
+    layers: layers.map(([inputSize, units, activation]) => ({ kind: 'dense', inputSize, units, activation, activationParam: 0, useBias: true })),
+    loss,
+    fromLogits: false,
+  };
 }
