@@ -154,6 +154,16 @@ describe("fit({ health: { policy: 'repair' } }) restarts with the ranked remedy"
     m.dispose();
   }, 300_000);
 
+  it('restart notes give the learning rate to 6 significant digits (0.0003 × 10 reads 0.003)', async () => {
+    const r = await run([
+      { inputShape: [784], units: 128, activation: 'relu' }, { units: 10, activation: 'softmax' },
+    ], gg.optimizers.sgd({ learningRate: 3e-4 }), { policy: 'repair' });
+    r.model.dispose();
+    const re = restarts(r.h.health!.actions);
+    expect(re.length).toBeGreaterThanOrEqual(1);
+    expect(re[0]!.change).toBe('learning rate 0.0003 → 0.003');
+  }, 300_000);
+
   it('a learning rate far too low (SGD 1e-3: chance accuracy after an epoch) is raised tenfold per restart, capped', async () => {
     const r = await run([
       { inputShape: [784], units: 128, activation: 'relu' }, { units: 128, activation: 'relu' }, { units: 10, activation: 'softmax' },

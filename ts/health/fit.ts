@@ -44,6 +44,11 @@ import { HealthMonitor, type StatsSample } from './monitor.js';
 import { layerEdits, remedyChange } from './remedies.js';
 import type { HealthThresholds } from './thresholds.js';
 
+
+/** A learning rate for a note: 6 significant digits, so that 0.0003 × 10 reads 0.003, not
+ *  0.0029999999999999996 (the rate applied is the computed one). */
+const rate = (x: number): string => String(+x.toPrecision(6));
+
 export type HealthPolicy = 'observe' | 'warn' | 'repair';
 
 export interface HealthOptions {
@@ -250,7 +255,7 @@ function healthPlugin(model: Sequential, value: unknown) {
     bm.setParams(good.params);
     const notes: string[] = [`restored the weights of step ${good.step}`];
     if (opt.schedule) notes.push('learning rate left to its schedule');
-    else { opt.learningRate = opt.learningRate * o.lrFactor; notes.push(`learning rate ${before.learningRate} → ${opt.learningRate}`); }
+    else { opt.learningRate = opt.learningRate * o.lrFactor; notes.push(`learning rate ${rate(before.learningRate)} → ${rate(opt.learningRate)}`); }
     const clipping = cfg.clipValue > 0 || cfg.clipNorm > 0 || cfg.globalClipNorm > 0;
     if (!clipping) { opt._setGlobalClipNorm(o.clipNorm); notes.push(`global-norm clipping at ${o.clipNorm}`); }
     bm.setOptimizer(opt.getConfig()); // resets the optimizer's state: write the good one back
@@ -288,7 +293,7 @@ function healthPlugin(model: Sequential, value: unknown) {
         const cap = Math.min(MAX_RESTART_LR, 100 * lr0);
         const lr = Math.min(ch.learningRate, cap);
         if (lr !== opt.learningRate && !(ch.learningRate > opt.learningRate && lr <= opt.learningRate)) {
-          return { layers: [...layers], learningRate: lr, what: [`learning rate ${opt.learningRate} → ${lr}${lr < ch.learningRate ? ` (capped at ${cap})` : ''}`], key };
+          return { layers: [...layers], learningRate: lr, what: [`learning rate ${rate(opt.learningRate)} → ${rate(lr)}${lr < ch.learningRate ? ` (capped at ${rate(cap)})` : ''}`], key };
         }
       }
       tried.add(key); // not applicable to this model: don't look at it again
