@@ -39,6 +39,17 @@ describe('fit({ health })', () => {
     expect(h.history.accuracy!.at(-1)!).toBeGreaterThan(0.9);
   });
 
+  it('print: false records the same diagnoses without printing them; a non-boolean is a typed error', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const m = model('sigmoid');
+    m.compile({ optimizer: optimizers.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy' });
+    const { x, y } = blobs(60, 2, 255);
+    const h = await m.fit(x, y, { epochs: 2, batchSize: 10, health: { policy: 'warn', every: 1, print: false } });
+    expect(h.health!.diagnoses.map((d) => d.kind).slice(0, 2)).toEqual(['loss_activation_mismatch', 'unnormalized_inputs']);
+    expect(warn).not.toHaveBeenCalled();
+    await expect(m.fit(x, y, { epochs: 1, health: { print: 'no' as never } })).rejects.toThrow(/health: print must be true or false, got "no"/);
+  });
+
   it('warn: prints each diagnosis once with its explanation (unnormalized inputs, loss/activation mismatch)', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const m = model('sigmoid');

@@ -87,9 +87,10 @@ export async function runTrainMnist(o: TrainOptions, out: Output = { log: (l) =>
       epochs: o.epochs,
       batchSize: o.batchSize,
       shuffle: true,
-      // 'observe' here: the CLI prints the verdict itself, after the epoch lines, instead of
-      // warnings interleaved with the progress bar.
-      ...(o.health === 'off' ? {} : { health: { policy: o.health === 'warn' ? 'observe' : o.health, every: o.healthEvery } }),
+      // 'observe' for warn, and print: false for repair: the CLI prints the verdict and the
+      // repair actions itself, after the epoch lines, instead of warnings interleaved with the
+      // progress bar.
+      ...(o.health === 'off' ? {} : { health: { policy: o.health === 'warn' ? 'observe' : o.health, every: o.healthEvery, print: false } }),
       callbacks: {
         onTrainBegin: () => { runStart = performance.now(); },
         // A repair restart: the run so far (its epochs, and the part of an epoch where the

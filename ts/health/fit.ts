@@ -70,6 +70,10 @@ export interface HealthOptions {
   lrFactor?: number;
   /** repair: global gradient-norm clipping to turn on (default 1). */
   clipNorm?: number;
+  /** warn and repair: print each diagnosis and repair action to console.warn as it happens
+   * (default true). false: only record them (history.health), e.g. for a caller that prints
+   * them itself, as `gradguard train` does after its epoch lines. */
+  print?: boolean;
 }
 
 export interface RepairAction {
@@ -150,7 +154,7 @@ function parseOptions(value: unknown): Required<Omit<HealthOptions, 'onDiagnosis
   else if (typeof value === 'string') o = { policy: value as HealthPolicy };
   else if (value !== null && typeof value === 'object' && !Array.isArray(value)) o = value as HealthOptions;
   else throw new OptionError(`${w} must be 'observe', 'warn', 'repair', true or an options object, got ${describe(value)}`);
-  checkOptions(w, o, ['policy', 'every', 'onDiagnosis', 'onStats', 'thresholds', 'checkInputs', 'maxRepairs', 'restarts', 'lrFactor', 'clipNorm']);
+  checkOptions(w, o, ['policy', 'every', 'onDiagnosis', 'onStats', 'thresholds', 'checkInputs', 'maxRepairs', 'restarts', 'lrFactor', 'clipNorm', 'print']);
   const policy = o.policy ?? 'warn';
   if (!['observe', 'warn', 'repair'].includes(policy)) {
     throw new OptionError(`${w}: policy must be 'observe', 'warn' or 'repair', got ${describe(policy)}`);
@@ -160,11 +164,13 @@ function parseOptions(value: unknown): Required<Omit<HealthOptions, 'onDiagnosis
   }
   if (o.restarts !== undefined && typeof o.restarts !== 'boolean') throw new OptionError(`${w}: restarts must be true or false, got ${describe(o.restarts)}`);
   if (o.checkInputs !== undefined && typeof o.checkInputs !== 'boolean') throw new OptionError(`${w}: checkInputs must be true or false, got ${describe(o.checkInputs)}`);
+  if (o.print !== undefined && typeof o.print !== 'boolean') throw new OptionError(`${w}: print must be true or false, got ${describe(o.print)}`);
   return {
     ...o, policy,
     every: checkNumber(w, 'every', o.every ?? DEFAULT_HEALTH_EVERY, { integer: true, min: 1 }),
     checkInputs: o.checkInputs ?? true,
     restarts: o.restarts ?? true,
+    print: o.print ?? true,
     maxRepairs: checkNumber(w, 'maxRepairs', o.maxRepairs ?? 3, { integer: true, min: 0 }),
     lrFactor: checkNumber(w, 'lrFactor', o.lrFactor ?? 0.1, { min: 0, max: 1, minExclusive: true, maxExclusive: true }),
     clipNorm: checkNumber(w, 'clipNorm', o.clipNorm ?? 1, { min: 0, minExclusive: true }),
@@ -183,11 +189,11 @@ function healthPlugin(model: Sequential, value: unknown) {
   const onDiagnosis = (d: Diagnosis) => {
     if (!RUN_INDEPENDENT.has(d.kind)) d.run = run;
     record.diagnoses.push(d);
-    if (o.policy !== 'observe') console.warn(formatDiagnosis(d));
+    if (o.policy !== 'observe' && o.print) console.warn(formatDiagnosis(d));
     o.onDiagnosis?.(d);
   };
   const printAction = (a: RepairAction) => {
-    if (o.policy !== 'observe') console.warn(`[gradguard repair] ${a.kind === 'gave_up' ? 'giving up' : `${a.diagnosis.replace(/_/g, ' ')} at step ${a.step}`}: ${a.note}`);
+    if (o.policy !== 'observe' && o.print) console.warn(`[gradguard repair] ${a.kind === 'gave_up' ? 'giving up' : `${a.diagnosis.replace(/_/g, ' ')} at step ${a.step}`}: ${a.note}`);
   };
   // One monitor per run: a restart starts a fresh one (new weights, new warm-up); the record
   // keeps every run's diagnoses (pushed by onDiagnosis) and the current run's samples.
