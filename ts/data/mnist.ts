@@ -149,13 +149,18 @@ export async function loadMnist(opts: MnistOptions = {}): Promise<Mnist> {
     }
     dir = await mnistDataDir();
   }
-  const bytes = {} as Record<FileKey, Uint8Array>;
-  await Promise.all(keys.map(async (k) => {
+  // The four reads run at once; when several fail, the error is the first in file order (with
+  // Promise.all it was whichever failed first in time, so the message changed from run to run).
+  const read = await Promise.allSettled(keys.map(async (k) => {
     const src = opts[k] ?? joinDir(dir!, MNIST_FILES[k]);
-    let b = await readSource(src, k);
-    if (isGzip(b)) b = await gunzip(b, k);
-    bytes[k] = b;
+    const b = await readSource(src, k);
+    return isGzip(b) ? gunzip(b, k) : b;
   }));
+  const bytes = {} as Record<FileKey, Uint8Array>;
+  for (const [i, r] of read.entries()) {
+    if (r.status === 'rejected') throw r.reason;
+    bytes[keys[i]] = r.value;
+  }
   return {
     train: split(bytes.trainImages, bytes.trainLabels, 'trainImages', 'trainLabels', trainSize, normalize),
     test: split(bytes.testImages, bytes.testLabels, 'testImages', 'testLabels', testSize, normalize),
