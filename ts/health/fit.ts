@@ -44,7 +44,6 @@ import { HealthMonitor, type StatsSample } from './monitor.js';
 import { layerEdits, remedyChange } from './remedies.js';
 import type { HealthThresholds } from './thresholds.js';
 
-
 /** A learning rate for a note: 6 significant digits, so that 0.0003 × 10 reads 0.003, not
  *  0.0029999999999999996 (the rate applied is the computed one). */
 const rate = (x: number): string => String(+x.toPrecision(6));
@@ -186,14 +185,15 @@ function healthPlugin(model: Sequential, value: unknown) {
   const record: HealthRecord = { policy: o.policy, every: o.every, diagnoses: [], samples: [], actions: [], layerNames };
   /** The current run: 0, then n after the n-th restart (tags each diagnosis, see Diagnosis.run). */
   let run = 0;
+  const printing = o.policy !== 'observe' && o.print;
   const onDiagnosis = (d: Diagnosis) => {
     if (!RUN_INDEPENDENT.has(d.kind)) d.run = run;
     record.diagnoses.push(d);
-    if (o.policy !== 'observe' && o.print) console.warn(formatDiagnosis(d));
+    if (printing) console.warn(formatDiagnosis(d));
     o.onDiagnosis?.(d);
   };
   const printAction = (a: RepairAction) => {
-    if (o.policy !== 'observe' && o.print) console.warn(`[gradguard repair] ${a.kind === 'gave_up' ? 'giving up' : `${a.diagnosis.replace(/_/g, ' ')} at step ${a.step}`}: ${a.note}`);
+    if (printing) console.warn(`[gradguard repair] ${a.kind === 'gave_up' ? 'giving up' : `${a.diagnosis.replace(/_/g, ' ')} at step ${a.step}`}: ${a.note}`);
   };
   // One monitor per run: a restart starts a fresh one (new weights, new warm-up); the record
   // keeps every run's diagnoses (pushed by onDiagnosis) and the current run's samples.

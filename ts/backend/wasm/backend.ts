@@ -217,16 +217,19 @@ export class WasmModel implements BackendModel {
     ex.gg_model_set_opt_step(h, state.step);
   }
 
+  /** Byte pointers of the x buffer (batch, in0) and, with `withY`, the y buffer, grown to
+   *  hold `batch` rows (y pointer 0 without). Take memory views after this: an alloc may have
+   *  grown memory. */
+  private reserve(batch: number, withY: boolean): [number, number] {
+    const xp = this.x.ensure(4 * Math.max(batch * this.inputSize, 1));
+    const yp = withY ? this.y.ensure(4 * Math.max(this.sparse ? batch : batch * this.outputSize, 1)) : 0;
+    return [xp, yp];
+  }
+
   /** Copies x (batch, in0) and y into the model's buffers; returns their pointers. */
   private stage(x: Float32Array, y: Targets | null, batch: number): [number, number] {
     const nx = batch * this.inputSize;
-    const xp = this.x.ensure(4 * Math.max(nx, 1));
-    let yp = 0;
-    if (y !== null) {
-      const ny = this.sparse ? batch : batch * this.outputSize;
-      yp = this.y.ensure(4 * Math.max(ny, 1));
-    }
-    // Views are taken after every ensure(): an alloc may have grown memory.
+    const [xp, yp] = this.reserve(batch, y !== null);
     this.kernel.f32.set(x.length === nx ? x : x.subarray(0, nx), xp >>> 2);
     if (y !== null) {
       if (this.sparse) {
@@ -261,9 +264,7 @@ export class WasmModel implements BackendModel {
   trainStepGather(x: Float32Array, y: Targets, rows: Int32Array, batch: number): number {
     const h = this.live();
     const nIn = this.inputSize, nOut = this.outputSize;
-    const xp = this.x.ensure(4 * Math.max(batch * nIn, 1));
-    const yp = this.y.ensure(4 * Math.max(this.sparse ? batch : batch * nOut, 1));
-    // Views after every ensure(): an alloc may have grown memory.
+    const [xp, yp] = this.reserve(batch, true);
     const f32 = this.kernel.f32, i32 = this.kernel.i32;
     const xo = xp >>> 2, yo = yp >>> 2;
     for (let i = 0; i < batch; i++) {
