@@ -154,6 +154,10 @@ for (const variant of ['simd', 'scalar']) {
           // Too large to read in place (kc·ld > 32 Ki floats): packed A and B, edge panels in both.
           { m: 37, n: 150, k: 260, alpha: 1, beta: 0, extra: 1 },
           { m: 150, n: 37, k: 260, alpha: -1, beta: 2, extra: 0 },
+          // Packed A with a 1- or 2-column edge (the simd build's column-major narrow panel,
+          // computed 4 row panels at a time), across two k-blocks in the second.
+          { m: 150, n: 41, k: 260, alpha: 1, beta: 2, extra: 0 },
+          { m: 150, n: 42, k: 450, alpha: -1, beta: 1, extra: 3 },
           { m: 32, n: 128, k: 784, alpha: 1, beta: 0, extra: 0 },
           { m: 784, n: 128, k: 32, alpha: 1, beta: 0, extra: 0 },
           { m: 32, n: 10, k: 128, alpha: 1, beta: 1, extra: 0 },

@@ -43,6 +43,25 @@ pub enum Trans {
 pub(crate) trait Kernel {
     const MR: usize;
     const NR: usize;
+    /// Edge B panels of at most this many columns are packed column-major instead:
+    /// `b[j*b_ks + p] = op(B)[p, j]` for j < cols, with b_ks = kc, and the kernel is called with
+    /// that b_ks (it tells the layouts apart by `cols`). 0: never (every panel row-major).
+    const NARROW_T: usize = 0;
+
+    /// A narrow edge (cols ≤ NARROW_T, B panel column-major) over `g` row panels of MR rows
+    /// with adjacent rows (a_rs = 1) whose starts are `a_ps` apart; `rows` ≤ g·MR of them are
+    /// written. Only called when NARROW_T > 0.
+    ///
+    /// # Safety
+    /// As `kernel`, for each of the g panels.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn kernel_narrow_rows(
+        kc: usize, alpha: f32, a: *const f32, a_ps: usize, a_ks: usize, g: usize, b: *const f32,
+        b_ks: usize, beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
+    ) {
+        let _ = (kc, alpha, a, a_ps, a_ks, g, b, b_ks, beta, c, ldc, rows, cols);
+        unreachable!("kernel_narrow_rows without NARROW_T");
+    }
     /// # Safety
     /// `a`, `b` readable as described above for kc steps; `c` valid for `rows` rows of `cols`
     /// floats with row stride `ldc`.
@@ -297,12 +316,15 @@ unsafe fn gemm_loop<K: Kernel>(
                     let mut jr = 0;
                     while jr < nc {
                         let cols = nr.min(nc - jr);
+                        // The edge panel (cols < NR) is always packed, column-major when it
+                        // is narrow enough (Kernel::NARROW_T).
+                        let edge_ks = if cols <= K::NARROW_T { kc } else { nr };
                         let (bp, b_ks) = if !b_direct {
-                            (bbuf.add(jr * kc) as *const f32, nr)
+                            (bbuf.add(jr * kc) as *const f32, if jr < nc_full { nr } else { edge_ks })
                         } else if jr < nc_full {
                             (b.add(pc * ldb + jc + jr), ldb)
                         } else {
-                            (bbuf as *const f32, nr)
+                            (bbuf as *const f32, edge_ks)
                         };
                         // LOOP 1: MR-tall row panels of the A block; one micro-kernel call each.
                         let mut ir = 0;
@@ -316,6 +338,21 @@ unsafe fn gemm_loop<K: Kernel>(
                                 (abuf as *const f32, 1, mr)
                             };
                             let cp = c.add((ic + ir) * ldc + jc + jr);
+                            if cols <= K::NARROW_T && ars == 1 {
+                                // Narrow edge, rows adjacent: up to 4 row panels per call (their
+                                // starts a_ps apart), so the kernel has enough add chains.
+                                let (g, a_ps) = if !a_direct {
+                                    ((mc - ir).div_ceil(mr).min(4), mr * kc)
+                                } else if ir < mc_full {
+                                    (((mc_full - ir) / mr).min(4), mr)
+                                } else {
+                                    (1, 0)
+                                };
+                                let rows = (g * mr).min(mc - ir);
+                                K::kernel_narrow_rows(kc, alpha, ap, a_ps, aks, g, bp, b_ks, beta_k, cp, ldc, rows, cols);
+                                ir += g * mr;
+                                continue;
+                            }
                             K::kernel(kc, alpha, ap, ars, aks, bp, b_ks, beta_k, cp, ldc, rows, cols);
                             ir += mr;
                         }
@@ -387,6 +424,21 @@ unsafe fn pack_b<K: Kernel>(
     while j0 < nc {
         let cols = nr.min(nc - j0);
         let d = dst.add(j0 * kc);
+        if cols <= K::NARROW_T {
+            // Narrow edge, column-major (Kernel::NARROW_T): d[j*kc + p] = op(B)[pc + p, jc + j0 + j].
+            for j in 0..cols {
+                let dj = d.add(j * kc);
+                match tb {
+                    Trans::N => {
+                        let src = b.add(pc * ldb + jc + j0 + j);
+                        for p in 0..kc { *dj.add(p) = *src.add(p * ldb); }
+                    }
+                    Trans::T => core::ptr::copy_nonoverlapping(b.add((jc + j0 + j) * ldb + pc), dj, kc),
+                }
+            }
+            j0 += nr;
+            continue;
+        }
         match tb {
             // B is (k, n): for each p the panel's NR values are contiguous.
             Trans::N => {

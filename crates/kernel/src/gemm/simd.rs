@@ -59,6 +59,133 @@ unsafe fn accumulate<const MR: usize, const NV: usize, const ROWS_APART: bool>(
     acc
 }
 
+/// acc + a·b: one fused multiply-add in the `relaxed-simd` build, a mul and an add otherwise.
+#[inline(always)]
+fn madd(a: v128, b: v128, acc: v128) -> v128 {
+    #[cfg(target_feature = "relaxed-simd")]
+    { f32x4_relaxed_madd(a, b, acc) }
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    { f32x4_add(acc, f32x4_mul(a, b)) }
+}
+
+// The narrowest edge panels (1–2 columns of C). The 4×8 tile would compute 8 columns for them
+// and the 4×4 one (one vector of B per row) has only 4 add chains, too few to hide the add
+// latency: 32×4×128 ran slower (1.63 µs) than the full 32×8×128 (1.45 µs), so the last 2 columns
+// of n = 10 (MNIST's output layer) cost as much as the first 8. These two kernels put the
+// vector along the dimension that is contiguous in A instead and keep up to 8 accumulators
+// (4 row panels or 4 rows × 2 columns). The edge panel is packed column-major, `b[j*b_ks + p]`
+// (NARROW_T).
+
+/// Rows adjacent (a_rs = 1: packed A panels, or Aᵀ read in place), `g` (1–4) row panels of
+/// MR = 4 rows whose starts are `a_ps` apart (MR·kc packed, MR in place): the 4 values of a
+/// panel at step p are one vector, so acc[v][j] (rows 4v..4v+4) += A(4v.., p)·splat(op(B)[p, j]).
+/// With g = 4 that is 4·COLS chains, loading 4 vectors and COLS splats per 4·COLS
+/// multiply-adds. Each element is summed over p in order, as in `accumulate`, so the result
+/// is bit-identical to the full tile's. Writes `rows` (≤ 4g) rows.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn narrow_group<const G: usize, const COLS: usize>(
+    kc: usize, alpha: f32, a: *const f32, a_ps: usize, a_ks: usize, b: *const f32, b_ks: usize,
+    beta: f32, c: *mut f32, ldc: usize, rows: usize,
+) {
+    let mut acc = [[f32x4_splat(0.0); COLS]; G];
+    let mut ap = a;
+    for p in 0..kc {
+        let mut bv = [f32x4_splat(0.0); COLS];
+        for j in 0..COLS {
+            bv[j] = v128_load32_splat(b.add(j * b_ks + p) as *const u32);
+        }
+        for v in 0..G {
+            let av = v128_load(ap.add(v * a_ps) as *const v128);
+            for j in 0..COLS {
+                acc[v][j] = madd(av, bv[j], acc[v][j]);
+            }
+        }
+        ap = ap.add(a_ks);
+    }
+    let va = f32x4_splat(alpha);
+    for v in 0..G {
+        for j in 0..COLS {
+            let x = f32x4_mul(va, acc[v][j]);
+            let lanes = [f32x4_extract_lane::<0>(x), f32x4_extract_lane::<1>(x), f32x4_extract_lane::<2>(x), f32x4_extract_lane::<3>(x)];
+            for (i, &y) in lanes.iter().enumerate() {
+                if 4 * v + i < rows {
+                    store_one(c.add((4 * v + i) * ldc + j), y, beta);
+                }
+            }
+        }
+    }
+}
+
+/// `narrow_group` for a runtime group size and column count (g ≤ 4, cols ≤ 2).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn narrow_rows(
+    kc: usize, alpha: f32, a: *const f32, a_ps: usize, a_ks: usize, g: usize, b: *const f32,
+    b_ks: usize, beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
+) {
+    macro_rules! go {
+        ($g:literal) => {
+            if cols == 1 {
+                narrow_group::<$g, 1>(kc, alpha, a, a_ps, a_ks, b, b_ks, beta, c, ldc, rows)
+            } else {
+                narrow_group::<$g, 2>(kc, alpha, a, a_ps, a_ks, b, b_ks, beta, c, ldc, rows)
+            }
+        };
+    }
+    match g {
+        1 => go!(1),
+        2 => go!(2),
+        3 => go!(3),
+        _ => go!(4),
+    }
+}
+
+/// Rows lda apart, each contiguous in p (a_ks = 1: A (m, k) read in place): C[i, j] is a dot
+/// product of two contiguous runs, acc[i][j] += A[i, p..p+4]·B[p..p+4, j] (4·COLS chains), then
+/// each accumulator's lanes are summed as (l0 + l1) + (l2 + l3) and the last kc mod 4 steps
+/// are added one by one. All 4 rows exist: partial row panels are always packed (a_rs = 1).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn narrow_dot<const COLS: usize>(
+    kc: usize, alpha: f32, a: *const f32, a_rs: usize, b: *const f32, b_ks: usize,
+    beta: f32, c: *mut f32, ldc: usize, rows: usize,
+) {
+    let ar = [a, a.add(a_rs), a.add(2 * a_rs), a.add(3 * a_rs)];
+    let mut acc = [[f32x4_splat(0.0); COLS]; 4];
+    let mut p = 0;
+    while p + 4 <= kc {
+        let mut bv = [f32x4_splat(0.0); COLS];
+        for j in 0..COLS {
+            bv[j] = v128_load(b.add(j * b_ks + p) as *const v128);
+        }
+        for i in 0..4 {
+            let av = v128_load(ar[i].add(p) as *const v128);
+            for j in 0..COLS {
+                acc[i][j] = madd(av, bv[j], acc[i][j]);
+            }
+        }
+        p += 4;
+    }
+    for i in 0..rows.min(4) {
+        for j in 0..COLS {
+            let v = acc[i][j];
+            let mut s = (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v))
+                + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v));
+            for q in p..kc {
+                s += *ar[i].add(q) * *b.add(j * b_ks + q);
+            }
+            store_one(c.add(i * ldc + j), alpha * s, beta);
+        }
+    }
+}
+
+/// c ← x + β·c (x already scaled by α); β = 0 never reads c.
+#[inline(always)]
+unsafe fn store_one(c: *mut f32, x: f32, beta: f32) {
+    *c = if beta == 0.0 { x } else { x + beta * *c };
+}
+
 pub(crate) struct KernelSimdG<const MR: usize, const NV: usize>;
 
 /// The chosen tile: 4 rows × 2 f32x4 (MR = 4, NR = 8); measurements in the module comment.
@@ -67,14 +194,34 @@ pub(crate) type KernelSimd = KernelSimdG<4, 2>;
 impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
     const MR: usize = MR;
     const NR: usize = NV * 4;
+    /// Edge panels of 1–2 columns go to narrow_rows / narrow_dot (MR = 4 only).
+    const NARROW_T: usize = if MR == 4 && NV > 1 { 2 } else { 0 };
+
+    #[inline(always)]
+    unsafe fn kernel_narrow_rows(
+        kc: usize, alpha: f32, a: *const f32, a_ps: usize, a_ks: usize, g: usize, b: *const f32,
+        b_ks: usize, beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
+    ) {
+        narrow_rows(kc, alpha, a, a_ps, a_ks, g, b, b_ks, beta, c, ldc, rows, cols)
+    }
 
     #[inline(always)]
     unsafe fn kernel(
         kc: usize, alpha: f32, a: *const f32, a_rs: usize, a_ks: usize, b: *const f32, b_ks: usize,
         beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
     ) {
-        // Narrow edge panel (≤ 4 columns exist, e.g. the last 2 of n = 10): only the first
-        // vector column is computed, halving the work of that tile.
+        // Narrowest edge panels (1–2 columns, e.g. the last 2 of n = 10), packed column-major:
+        // computed at full vector width in the layout A is read in (narrow_avec, narrow_dot).
+        if NV > 1 && cols <= Self::NARROW_T {
+            match (cols, a_rs == 1) {
+                (_, true) => narrow_rows(kc, alpha, a, 0, a_ks, 1, b, b_ks, beta, c, ldc, rows, cols),
+                (1, false) => narrow_dot::<1>(kc, alpha, a, a_rs, b, b_ks, beta, c, ldc, rows),
+                (_, false) => narrow_dot::<2>(kc, alpha, a, a_rs, b, b_ks, beta, c, ldc, rows),
+            }
+            return;
+        }
+        // Narrow edge panel (3–4 columns exist): only the first vector column is computed,
+        // halving the work of that tile.
         if NV > 1 && cols <= 4 {
             let acc = if a_rs == 1 {
                 accumulate::<MR, 1, false>(kc, a, 1, a_ks, b, b_ks)
