@@ -2,13 +2,20 @@
 // and MNIST-shaped training steps (784-128-128-10, Adam) at batch 32, 128 and 256 (quick: 32, 128), each on 1 and 2
 // worker threads, against the single-threaded simd build. Samples are interleaved round by
 // round (simd, 1 thread, 2 threads) so a burst of load on the shared machine hits all alike;
-// medians are printed. Never asserts on time.
+// medians are printed. Last, a host check: how much two independent single-thread processes gain
+// over one on this machine at that moment, the ceiling for any 2-thread figure above (see the
+// hostCheck comment). Never asserts on time.
 //
 //   bash scripts/build-wasm.sh simd simd-threads && npx tsup && node bench/threads.mjs [--quick]
 import os from 'node:os';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createWasmBackend } from '../dist/index.js';
 
 const quick = process.argv.includes('--quick');
+// --child=SECONDS: the host check's worker process (see hostCheck below): one simd trainStep
+// loop at batch 128 for SECONDS after a warm-up; prints its samples/s and exits.
+const childArg = process.argv.find((a) => a.startsWith('--child='));
 const ROUNDS = quick ? 3 : 11;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 // ×2/×1 is the ratio of the two medians; "paired" is the median over rounds of (1-thread time ÷
@@ -19,6 +26,36 @@ const paired = (t1, t2) => median(t1.map((t, i) => t / t2[i]));
 function fill(f32, seed) {
   let s = seed >>> 0;
   for (let i = 0; i < f32.length; i++) { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; f32[i] = (s >>> 8) / 16777216 - 0.5; }
+}
+
+function mnistStep(b, batch, stats) {
+  const m = b.createModel(spec);
+  m.layout.forEach((l, i) => m.initTensor(l.wOffset, l.wLength, 'glorot_uniform', spec.layers[i].inputSize, spec.layers[i].units, 0, i));
+  m.setOptimizer(adam);
+  m.setCollectStats(stats);
+  const x = new Float32Array(batch * 784); fill(x, 3);
+  const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
+  return { m, batch, call: () => m.trainStep(x, y, batch) };
+}
+
+const spec = {
+  layers: [
+    { kind: 'dense', inputSize: 784, units: 128, activation: 'relu', activationParam: 0, useBias: true },
+    { kind: 'dense', inputSize: 128, units: 128, activation: 'relu', activationParam: 0, useBias: true },
+    { kind: 'dense', inputSize: 128, units: 10, activation: 'softmax', activationParam: 0, useBias: true },
+  ],
+  loss: 'sparse_categorical_crossentropy', fromLogits: false,
+};
+const adam = { kind: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0, nesterov: false,
+  weightDecay: 0, rho: 0.9, initialAccumulatorValue: 0.1, clipValue: 0, clipNorm: 0, globalClipNorm: 0 };
+
+if (childArg) {
+  const backend = await createWasmBackend({ variant: 'simd' });
+  const { call, batch } = mnistStep(backend, 128, false);
+  for (let i = 0; i < 30; i++) call();
+  console.log(String(batch / sample(call, Number(childArg.slice(8)))));
+  await backend.dispose();
+  process.exit(0);
 }
 
 const contenders = [
@@ -59,30 +96,13 @@ for (const s of quick ? [256] : [256, 1024]) {
   }
 }
 
-const spec = {
-  layers: [
-    { kind: 'dense', inputSize: 784, units: 128, activation: 'relu', activationParam: 0, useBias: true },
-    { kind: 'dense', inputSize: 128, units: 128, activation: 'relu', activationParam: 0, useBias: true },
-    { kind: 'dense', inputSize: 128, units: 10, activation: 'softmax', activationParam: 0, useBias: true },
-  ],
-  loss: 'sparse_categorical_crossentropy', fromLogits: false,
-};
-const adam = { kind: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0, nesterov: false,
-  weightDecay: 0, rho: 0.9, initialAccumulatorValue: 0.1, clipValue: 0, clipNorm: 0, globalClipNorm: 0 };
+
 
 console.log('\nMNIST-shaped training samples/s (784-128-128-10, Adam, random data; median of', ROUNDS, 'rounds)');
 console.log('batch  stats   simd    thr×1   thr×2   ×2/×1  paired');
 for (const batch of quick ? [32, 128] : [32, 128, 256]) {
   for (const stats of [false, true]) {
-    const runs = contenders.map(([, b]) => {
-      const m = b.createModel(spec);
-      m.layout.forEach((l, i) => m.initTensor(l.wOffset, l.wLength, 'glorot_uniform', spec.layers[i].inputSize, spec.layers[i].units, 0, i));
-      m.setOptimizer(adam);
-      m.setCollectStats(stats);
-      const x = new Float32Array(batch * 784); fill(x, 3);
-      const y = Int32Array.from({ length: batch }, (_, i) => i % 10);
-      return { m, call: () => m.trainStep(x, y, batch) };
-    });
+    const runs = contenders.map(([, b]) => mnistStep(b, batch, stats));
     runs.forEach((r) => { for (let i = 0; i < 20; i++) r.call(); });
     const times = runs.map(() => []);
     for (let r = 0; r < ROUNDS; r++) runs.forEach((x, i) => times[i].push(sample(x.call, 0.25)));
@@ -90,6 +110,39 @@ for (const batch of quick ? [32, 128] : [32, 128, 256]) {
     console.log(String(batch).padEnd(6), String(stats).padEnd(6), sps.map((x) => x.toFixed(0).padStart(7)).join(' '), (sps[2] / sps[1]).toFixed(2).padStart(7), paired(times[1], times[2]).toFixed(2).padStart(7));
     runs.forEach((r) => r.m.dispose());
   }
+}
+// hostCheck. What this machine gives two cores' worth of independent work right now. These VMs'
+// two cores do not always run at the same speed (one process alone has measured 85k and 55k
+// samples/s within minutes), so a thread-scaling figure means little without it. Each round:
+// one child process running the simd step alone, then two at once (no shared memory, no
+// synchronisation: the best any data-parallel split could do), then our simd and simd-threads
+// ×2 steps in this process; the children run while this process waits, and nothing else runs.
+// "host" = (sum of the pair's samples/s) ÷ the lone one's; "ours" = threads×2 ÷ simd.
+async function child(seconds) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), `--child=${seconds}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(Number(out.trim())) : reject(new Error(`host check child exited with code ${code}`))));
+  });
+}
+{
+  const R = quick ? 2 : 7, secs = quick ? 0.3 : 0.8;
+  const ours = [contenders[0][1], contenders[2][1]].map((b) => mnistStep(b, 128, false));
+  ours.forEach((r) => { for (let i = 0; i < 20; i++) r.call(); });
+  const host = [], mine = [];
+  for (let r = 0; r < R; r++) {
+    const alone = await child(secs);
+    const pair = (await Promise.all([child(secs), child(secs)])).reduce((a, b) => a + b, 0);
+    const [t1, t2] = ours.map((x) => sample(x.call, secs));
+    host.push(pair / alone);
+    mine.push(t1 / t2);
+  }
+  ours.forEach((r) => r.m.dispose());
+  console.log(`\nHost check (batch 128, ${R} rounds): two independent simd processes at once run ${median(host).toFixed(2)}× one alone ` +
+    `(rounds: ${host.map((x) => x.toFixed(2)).join(' ')}); simd-threads ×2 ÷ simd in the same rounds: ${median(mine).toFixed(2)} ` +
+    `(${mine.map((x) => x.toFixed(2)).join(' ')}). The first is the ceiling this host offered to any 2-thread split during the run.`);
 }
 console.log(`load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 await Promise.all(contenders.map(([, b]) => b.dispose()));
