@@ -40,13 +40,7 @@ unsafe fn accumulate<const MR: usize, const NV: usize, const ROWS_APART: bool>(
             let src = if ROWS_APART { ar[i] } else { a.add(i) };
             let av = v128_load32_splat(src as *const u32);
             for v in 0..NV {
-                // Build `relaxed-simd`: one fused multiply-add where the engine's CPU has FMA
-                // (one rounding instead of two: results differ from the simd build in the last
-                // bits, see test/relaxed.test.ts); same register budget, no product temporary.
-                #[cfg(target_feature = "relaxed-simd")]
-                { acc[i][v] = f32x4_relaxed_madd(av, bv[v], acc[i][v]); }
-                #[cfg(not(target_feature = "relaxed-simd"))]
-                { acc[i][v] = f32x4_add(acc[i][v], f32x4_mul(av, bv[v])); }
+                acc[i][v] = madd(av, bv[v], acc[i][v]);
             }
         }
         if ROWS_APART {
@@ -59,7 +53,9 @@ unsafe fn accumulate<const MR: usize, const NV: usize, const ROWS_APART: bool>(
     acc
 }
 
-/// acc + a·b: one fused multiply-add in the `relaxed-simd` build, a mul and an add otherwise.
+/// acc + a·b. Build `relaxed-simd`: one fused multiply-add where the engine's CPU has FMA (one
+/// rounding instead of two: results differ from the simd build in the last bits, see
+/// test/relaxed.test.ts); same register budget, no product temporary. Otherwise a mul and an add.
 #[inline(always)]
 fn madd(a: v128, b: v128, acc: v128) -> v128 {
     #[cfg(target_feature = "relaxed-simd")]
@@ -211,7 +207,7 @@ impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
         beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
     ) {
         // Narrowest edge panels (1–2 columns, e.g. the last 2 of n = 10), packed column-major:
-        // computed at full vector width in the layout A is read in (narrow_avec, narrow_dot).
+        // computed at full vector width in the layout A is read in (narrow_rows, narrow_dot).
         if NV > 1 && cols <= Self::NARROW_T {
             match (cols, a_rs == 1) {
                 (_, true) => narrow_rows(kc, alpha, a, 0, a_ks, 1, b, b_ks, beta, c, ldc, rows, cols),
