@@ -43,21 +43,7 @@ mod imp {
             m0 = vmax(m0, f32x4_abs(a));
             m1 = vmax(m1, f32x4_abs(b));
         }
-        let m = vmax(m0, m1);
-        let mut mx = f32x4_extract_lane::<0>(m);
-        for v in [f32x4_extract_lane::<1>(m), f32x4_extract_lane::<2>(m), f32x4_extract_lane::<3>(m)] {
-            if v > mx {
-                mx = v;
-            }
-        }
-        let mut s = hsum(f32x4_add(s0, s1));
-        for &v in rest {
-            s += v * v;
-            if v.abs() > mx {
-                mx = v.abs();
-            }
-        }
-        (s, mx)
+        SqMax { s: f32x4_add(s0, s1), m: vmax(m0, m1) }.finish(rest)
     }
 
     /// (Σx, Σx²)
@@ -121,18 +107,12 @@ mod imp {
             a0 = f32x4_add(a0, f32x4_mul(y0, y0));
             a1 = f32x4_add(a1, f32x4_mul(y1, y1));
         }
-        let (mut d, mut bs, mut as_) = (hsum(f32x4_add(d0, d1)), hsum(f32x4_add(b0, b1)), hsum(f32x4_add(a0, a1)));
-        for (&x, &y) in brest.iter().zip(arest) {
-            d += (y - x) * (y - x);
-            bs += x * x;
-            as_ += y * y;
-        }
-        (d, bs, as_)
+        Diff3 { d: f32x4_add(d0, d1), b: f32x4_add(b0, b1), a: f32x4_add(a0, a1) }.finish(brest, arest)
     }
 
     /// Running (Σx², max |x|) of a loop that produces its values one f32x4 at a time (the fused
     /// statistics update, optim.rs): `add` each vector, then `finish` with the block's last
-    /// (< 4) values. One accumulator per sum, not `sq_max`'s two: that loop is bound by the
+    /// (< 4) values; `sq_max` ends through `finish` too. One accumulator per sum, not `sq_max`'s two: that loop is bound by the
     /// update's divider, not by add latency, and with two the accumulators and the update's
     /// values no longer fit V8's 16 registers. Each lane sums a quarter of the block (≤ 64
     /// terms of a 256-element block).
@@ -170,7 +150,8 @@ mod imp {
         }
     }
 
-    /// Running (Σ(a − b)², Σb², Σa²), one f32x4 pair at a time (see `SqMax`).
+    /// Running (Σ(a − b)², Σb², Σa²), one f32x4 pair at a time (see `SqMax`; `diff3` ends through
+    /// `finish` too).
     pub struct Diff3 {
         d: v128,
         b: v128,

@@ -316,15 +316,16 @@ unsafe fn gemm_loop<K: Kernel>(
                     let mut jr = 0;
                     while jr < nc {
                         let cols = nr.min(nc - jr);
-                        // The edge panel (cols < NR) is always packed, column-major when it
-                        // is narrow enough (Kernel::NARROW_T).
-                        let edge_ks = if cols <= K::NARROW_T { kc } else { nr };
+                        // Packed panels are row-major (step NR), except a narrow edge panel
+                        // (cols ≤ Kernel::NARROW_T < NR), packed column-major (step kc). The
+                        // edge panel is always packed.
+                        let packed_ks = if cols <= K::NARROW_T { kc } else { nr };
                         let (bp, b_ks) = if !b_direct {
-                            (bbuf.add(jr * kc) as *const f32, if jr < nc_full { nr } else { edge_ks })
+                            (bbuf.add(jr * kc) as *const f32, packed_ks)
                         } else if jr < nc_full {
                             (b.add(pc * ldb + jc + jr), ldb)
                         } else {
-                            (bbuf as *const f32, edge_ks)
+                            (bbuf as *const f32, packed_ks)
                         };
                         // LOOP 1: MR-tall row panels of the A block; one micro-kernel call each.
                         let mut ir = 0;
