@@ -235,6 +235,68 @@ describe('simd-threads', () => {
     expect(threadsUnavailableReason()).toBeNull();
   });
 
+  // A split step without statistics, clipping or constraints returns while the workers still run
+  // its optimizer update (docs/abi.md, "Deferred update"). Every read must see the finished step:
+  // the model is wide (~620k parameters, an update of ~1 ms on one worker), so a read that did not
+  // wait would catch it half done (checked: without the wait in the exports this test fails).
+  it('a deferred update is finished before any read: params, grads, optimizer state, predict, evaluate, sgemm, dispose', async () => {
+    const wide: ModelSpec = {
+      layers: [
+        { kind: 'dense', inputSize: 301, units: 2003, activation: 'relu', activationParam: 0, useBias: true },
+        { kind: 'dense', inputSize: 2003, units: 10, activation: 'softmax', activationParam: 0, useBias: true },
+      ],
+      loss: 'sparse_categorical_crossentropy',
+      fromLogits: false,
+    };
+    const batch = 131; // 3 row chunks
+    const run = (b: WasmBackend, disposeBackend?: () => Promise<void>) => {
+      const m = b.createModel(wide);
+      initModel(m, 3);
+      m.setOptimizer(adam(0.01));
+      const rng = new Rng(5);
+      const x = Float32Array.from({ length: batch * 301 }, () => 2 * rng.uniform() - 1);
+      const y = Int32Array.from({ length: batch }, () => Math.floor(rng.uniform() * 10));
+      const bits = (f: Float32Array) => Array.from(new Uint32Array(f.buffer, f.byteOffset, f.length));
+      const reads: Record<string, number[]> = {};
+      const step = () => { m.trainStep(x, y, batch); return m.lastCorrect(); };
+      reads.correct = [step()];
+      reads.params = bits(m.getParams());
+      step();
+      reads.grads = bits(m.getGrads());
+      step();
+      reads.slots = bits(m.getOptimizerState().slots);
+      step();
+      reads.predict = bits(m.predict(x.subarray(0, 7 * 301), 7));
+      step();
+      const e = m.evaluate(x, y, batch);
+      reads.evaluate = [e.lossSum, e.correct];
+      step();
+      // sgemm over the first layer's W (301 × 2003) read in place: W·1 per row, i.e. its row sums
+      const k = b.kernel;
+      const w = m.layout[0];
+      const ones = k.alloc(4 * 2003), out = k.alloc(4 * 301);
+      k.f32.fill(1, ones >>> 2, (ones >>> 2) + 2003);
+      const pp = k.exports.gg_model_params(m.handle) >>> 0;
+      step();
+      k.exports.gg_sgemm(0, 0, 301, 1, 2003, 1, pp + 4 * w.wOffset, 2003, ones, 1, 0, out, 1);
+      reads.sgemm = bits(k.f32.slice(out >>> 2, (out >>> 2) + 301));
+      k.free(ones, 4 * 2003);
+      k.free(out, 4 * 301);
+      return { m, reads };
+    };
+    const simd = run(await load({ variant: 'simd' }));
+    const tb = await createWasmBackend({ variant: 'simd-threads', threads: 2 });
+    const thr = run(tb);
+    // first differing index per read (-1: all equal); a deep diff of 620k numbers would take minutes
+    const differs = (a: number[], b: number[]) => (a.length !== b.length ? -2 : a.findIndex((v, i) => v !== b[i]));
+    for (const key of Object.keys(simd.reads)) expect(differs(thr.reads[key], simd.reads[key]), key).toBe(-1);
+    // A step, then the backend's disposal at once, then the model's: no hang, nothing trapped.
+    thr.m.trainStep(new Float32Array(batch * 301).fill(0.5), new Int32Array(batch), batch);
+    await tb.dispose();
+    thr.m.dispose();
+    simd.m.dispose();
+  }, 120_000);
+
   it('a disposed threaded backend refuses its models with DisposedError (no hang)', async () => {
     const b = await createWasmBackend({ variant: 'simd-threads', threads: 2 });
     const m = b.createModel(clsSpec);

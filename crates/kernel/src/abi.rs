@@ -49,6 +49,7 @@ pub unsafe extern "C" fn gg_sgemm(
     transa: u32, transb: u32, m: u32, n: u32, k: u32, alpha: f32,
     a: *const f32, lda: u32, b: *const f32, ldb: u32, beta: f32, c: *mut f32, ldc: u32,
 ) {
+    crate::pool::join(); // its operands may be a model's regions
     let (m, n, k) = (m as usize, n as usize, k as usize);
     let (lda, ldb, ldc) = (lda as usize, ldb as usize, ldc as usize);
     let ta = if transa != 0 { Trans::T } else { Trans::N };
@@ -75,7 +76,17 @@ use crate::model::Model;
 /// Status when the handle is 0.
 const ERR_HANDLE: i32 = -3;
 
+/// Every model export goes through here: it first completes a training step's update that
+/// may still be running on the pool (pool::join), so the host never sees a half-updated model.
 unsafe fn model<'a>(h: *mut Model) -> Option<&'a mut Model> {
+    crate::pool::join();
+    h.as_mut()
+}
+
+/// For the exports that touch only the model's own fields (the learning rate, the statistics
+/// switch, the last step's correct count), never the regions a deferred update writes: these
+/// run between two training steps (fit's loop) and must not wait for the update.
+unsafe fn model_fields<'a>(h: *mut Model) -> Option<&'a mut Model> {
     h.as_mut()
 }
 
@@ -200,6 +211,7 @@ pub unsafe extern "C" fn gg_model_set_opt_step(h: *mut Model, step: u32) {
 #[no_mangle]
 pub unsafe extern "C" fn gg_init_fill(dst: *mut f32, n: u32, kind: u32, fan_in: u32, fan_out: u32,
                                       value: f32, seed: u32) -> i32 {
+    crate::pool::join(); // dst is usually a model's parameter region
     let Some(k) = InitKind::from_code(kind) else { return -1 };
     init_fill(slice_mut(dst, n as usize), k, fan_in, fan_out, value, seed);
     0
@@ -219,7 +231,7 @@ pub unsafe extern "C" fn gg_model_set_optimizer(h: *mut Model, kind: u32, cfg: *
 /// Changes only the learning rate. 0 ok, −1 for a negative or non-finite lr (ignored).
 #[no_mangle]
 pub unsafe extern "C" fn gg_model_set_lr(h: *mut Model, lr: f32) -> i32 {
-    let Some(m) = model(h) else { return ERR_HANDLE };
+    let Some(m) = model_fields(h) else { return ERR_HANDLE };
     if m.set_lr(lr) { 0 } else { -1 }
 }
 
@@ -272,13 +284,13 @@ pub unsafe extern "C" fn gg_evaluate(h: *mut Model, x: *const f32, y: *const u8,
 /// Correct predictions in the last train step (or forward_backward).
 #[no_mangle]
 pub unsafe extern "C" fn gg_last_correct(h: *mut Model) -> u32 {
-    model(h).map_or(0, |m| m.last_correct())
+    model_fields(h).map_or(0, |m| m.last_correct())
 }
 
 /// Statistics collection on (≠ 0) or off for the following train steps.
 #[no_mangle]
 pub unsafe extern "C" fn gg_model_set_stats(h: *mut Model, on: u32) {
-    if let Some(m) = model(h) {
+    if let Some(m) = model_fields(h) {
         m.set_stats(on != 0);
     }
 }
@@ -331,6 +343,12 @@ pub extern "C" fn gg_pool_init(threads: u32) -> i32 {
 pub unsafe extern "C" fn gg_worker_run(builder: u32) {
     crate::pool::worker_run(builder as usize as *mut rayon::ThreadBuilder);
 }
+
+/// Completes a training step's optimizer update that the pool may still be running (every
+/// model export does this first; see pool::join). The host calls it before it ends the pool's
+/// workers, whose claimed chunks would otherwise never finish. A no-op in the other builds.
+#[no_mangle]
+pub extern "C" fn gg_pool_join() { crate::pool::join() }
 
 /// Tests only: 1 runs every parallel pass on the pool whatever its size (thresholds 0), so that
 /// small odd shapes exercise the parallel paths; 0 restores the measured thresholds.

@@ -270,6 +270,13 @@ pub struct Model {
     last_batch: usize,
 }
 
+/// A deferred update (pool::for_each_chunk_deferred) may still be writing this model's regions.
+impl Drop for Model {
+    fn drop(&mut self) {
+        pool::join();
+    }
+}
+
 impl Model {
     /// Parses and validates a spec (docs/abi.md); None if it is invalid or memory is short.
     pub fn new(spec: &[u32]) -> Option<Model> {
@@ -406,9 +413,11 @@ impl Model {
     }
     /// The optimizer state region (2 × trainable_count: slot m then slot v).
     pub fn opt_state(&self) -> &[f32] {
+        pool::join();
         self.state.as_slice()
     }
     pub fn opt_state_mut(&mut self) -> &mut [f32] {
+        pool::join();
         self.state.as_mut_slice()
     }
     pub fn opt_state_ptr(&self) -> *const f32 {
@@ -431,15 +440,19 @@ impl Model {
         }).collect()
     }
     pub fn params(&self) -> &[f32] {
+        pool::join();
         self.params.as_slice()
     }
     pub fn params_mut(&mut self) -> &mut [f32] {
+        pool::join();
         self.params.as_mut_slice()
     }
     pub fn grads(&self) -> &[f32] {
+        pool::join();
         self.grads.as_slice()
     }
     pub fn stats(&self) -> &[f32] {
+        pool::join();
         self.stats.as_slice()
     }
     pub fn input_size(&self) -> usize {
@@ -486,6 +499,7 @@ impl Model {
 
     /// Sets the optimizer (resets its slots and step counter). Err is the ABI status.
     pub fn set_optimizer(&mut self, kind: u32, cfg: &[f32]) -> Result<(), i32> {
+        pool::join();
         let c = OptConfig::parse(kind, cfg)?;
         self.opt = Optimizer::new(c);
         self.opt.reset(self.state.as_mut_slice());
@@ -601,9 +615,10 @@ impl Model {
     /// Forward, loss and backward of a split step (`chunks` > 1, dense layers only): each
     /// chunk of rows [c·batch/chunks, (c+1)·batch/chunks) runs forward and backward on its own
     /// rows of the workspace and its own gradient copy (chunk 0: the gradient region; chunk
-    /// c > 0: copy c − 1 of ws.cg); then the copies are added to the region in chunk order
-    /// (g ← ((g₀ + g₁) + g₂) + …). Returns the loss summed over the batch (chunk order).
-    fn split_pass(&mut self, x: &[f32], y: Targets, batch: usize, chunks: usize, collect: bool) -> f64 {
+    /// c > 0: copy c − 1 of ws.cg); then, with `sum`, the copies are added to the region in
+    /// chunk order (g ← ((g₀ + g₁) + g₂) + …; without, the update adds them:
+    /// Optimizer::update_summed). Returns the loss summed over the batch (chunk order).
+    fn split_pass(&mut self, x: &[f32], y: Targets, batch: usize, chunks: usize, collect: bool, sum: bool) -> f64 {
         let n = self.grads.len();
         let (nl, total) = (self.layers.len(), self.layers.iter().map(|l| l.out).sum::<usize>());
         let (acts, seen) = (SyncSlice::new(&mut self.ws.act), SyncSlice::new(&mut self.ws.seen));
@@ -649,14 +664,14 @@ impl Model {
                 g.iter_mut().zip(src).for_each(|(gi, &si)| *gi += si);
             }
         };
-        if pool::use_chunks(n * (chunks - 1), REDUCE_PAR_MIN) {
+        if sum && pool::use_chunks(n * (chunks - 1), REDUCE_PAR_MIN) {
             let gs = SyncSlice::new(g);
             pool::for_each_chunk(pool::chunk_count(n, REDUCE_CHUNK), |i| {
                 let (lo, hi) = (i * REDUCE_CHUNK, ((i + 1) * REDUCE_CHUNK).min(n));
                 // SAFETY: chunk i alone writes [lo, hi) of the gradient region.
                 add(lo, hi, unsafe { gs.range(lo, hi) });
             });
-        } else {
+        } else if sum {
             add(0, n, g);
         }
         if collect {
@@ -687,6 +702,7 @@ impl Model {
     /// Forward, loss and backward: fills the gradient region, returns the mean loss (NaN if
     /// the workspace cannot grow). batch = 0 does nothing and returns 0.
     pub fn forward_backward(&mut self, x: &[f32], y: Targets, batch: usize) -> f32 {
+        pool::join();
         if batch == 0 {
             return 0.0;
         }
@@ -702,6 +718,7 @@ impl Model {
     /// One training step: forward, loss, backward, (statistics,) clipping, optimizer update.
     /// Returns the mean loss over the batch.
     pub fn train_step(&mut self, x: &[f32], y: Targets, batch: usize) -> f32 {
+        pool::join();
         if batch == 0 {
             return 0.0;
         }
@@ -710,9 +727,14 @@ impl Model {
             return f32::NAN;
         }
         let collect = self.stats_on;
+        let clip = self.opt.cfg.clip;
+        // A split step without statistics or clipping leaves the gradient copies to the update
+        // (Optimizer::update_summed), which may then run on as the step returns
+        // (Optimizer::defer) unless constraints still have to follow it.
+        let summed = chunks > 1 && !collect && clip == Clip::Off;
         let total = if chunks > 1 {
             self.last_batch = batch;
-            self.split_pass(x, y, batch, chunks, collect)
+            self.split_pass(x, y, batch, chunks, collect, !summed)
         } else {
             self.forward(x, batch, Mode::Train);
             if collect {
@@ -723,7 +745,6 @@ impl Model {
         let loss = (total / batch as f64) as f32;
         self.last_correct = self.count_correct(y, batch);
 
-        let clip = self.opt.cfg.clip;
         let grads = self.grads.as_mut_slice();
         // One pass over the gradients serves both the statistics and norm clipping; the same
         // function either way, so that collecting statistics never changes the clipped values.
@@ -743,8 +764,17 @@ impl Model {
         });
         let nt = self.n_train;
         self.opt.parallel = chunks > 1;
-        self.opt.update(&mut self.params.as_mut_slice()[..nt], &self.grads.as_slice()[..nt],
-            self.state.as_mut_slice(), &self.tensors, acc);
+        self.opt.defer = summed && self.layers.iter().all(|l| l.kc == Constraint::None && l.bc == Constraint::None);
+        if summed {
+            // split steps are dense-only: the trainable part is the whole gradient region
+            assert_eq!(nt, self.grads.len());
+            let copies = &self.ws.cg[..(chunks - 1) * self.grads.len()];
+            self.opt.update_summed(&mut self.params.as_mut_slice()[..nt], &mut self.grads.as_mut_slice()[..nt],
+                copies, self.state.as_mut_slice());
+        } else {
+            self.opt.update(&mut self.params.as_mut_slice()[..nt], &self.grads.as_slice()[..nt],
+                self.state.as_mut_slice(), &self.tensors, acc);
+        }
         if collect {
             stats::finish(self.stats.as_mut_slice(), &self.grad_sum, &self.upd, loss, clipped);
         }
@@ -791,6 +821,7 @@ impl Model {
 
     /// Inference forward; writes (batch, out_L) into `out`. False if the workspace cannot grow.
     pub fn predict(&mut self, x: &[f32], batch: usize, out: &mut [f32]) -> bool {
+        pool::join();
         if batch == 0 {
             return true;
         }
@@ -809,6 +840,7 @@ impl Model {
 
     /// Inference forward and loss: (summed per-sample loss, number correct).
     pub fn evaluate(&mut self, x: &[f32], y: Targets, batch: usize) -> (f64, u32) {
+        pool::join();
         if batch == 0 {
             return (0.0, 0);
         }

@@ -165,11 +165,15 @@ pub struct Optimizer {
     /// left half of θ, m and v in the other core's cache for the next step's forward pass, and
     /// MNIST at batch 32 ran 0.79–0.88× of one thread.
     pub parallel: bool,
+    /// Whether a parallel update may be left running on the pool's helpers when `update`
+    /// returns (pool::for_each_chunk_deferred): the model sets it for split steps whose update
+    /// is the step's last work (no statistics to finish, no constraints to apply).
+    pub defer: bool,
 }
 
 impl Optimizer {
     pub fn new(cfg: OptConfig) -> Self {
-        Optimizer { cfg, iterations: 0, parallel: true }
+        Optimizer { cfg, iterations: 0, parallel: true, defer: false }
     }
 
     /// Resets the slots (state is 2n: m then v) and the step counter: m = 0, v = 0 except
@@ -188,13 +192,29 @@ impl Optimizer {
     /// flat loop over the whole region.
     pub fn update(&mut self, params: &mut [f32], grads: &[f32], state: &mut [f32],
                   tensors: &[Range<usize>], acc: Option<StatsAcc>) {
+        self.update_from(params, Grads::Whole(grads), state, tensors, acc)
+    }
+
+    /// A split step's update without statistics: first g ← ((g + c₀) + c₁) + … per element,
+    /// where `copies` holds the other chunks' gradients (whole regions of grads.len() floats,
+    /// one after the other), then the update from the summed g, which stays in `grads` (the
+    /// bits of adding the copies in a pass of their own and then calling `update`). Why fused:
+    /// each 16 Ki-element chunk of g is summed and used while it is in cache, and a deferred
+    /// update (`defer`) takes the sum off the step's critical path too.
+    pub fn update_summed(&mut self, params: &mut [f32], grads: &mut [f32], copies: &[f32], state: &mut [f32]) {
+        assert!(copies.len() % grads.len().max(1) == 0, "update_summed: copies are whole regions");
+        self.update_from(params, Grads::Summed(grads, copies), state, &[], None)
+    }
+
+    fn update_from(&mut self, params: &mut [f32], grads: Grads, state: &mut [f32],
+                   tensors: &[Range<usize>], acc: Option<StatsAcc>) {
         let n = params.len();
         let (m, v) = state.split_at_mut(n);
         let c = self.cfg;
         let t = self.iterations + 1;
         let (lr, eps, mu) = (c.lr, c.epsilon, c.momentum);
         let wd = c.weight_decay * c.lr; // θ ← θ − θ·wd·lr
-        let par = self.parallel;
+        let par = if !self.parallel { Par::Off } else if self.defer { Par::Deferred } else { Par::On };
         // One monomorphised loop per rule (a `match` inside the element loop would not vectorise).
         match c.kind {
             OptKind::Sgd if mu == 0.0 => drive(params, grads, m, v, tensors, acc, wd, par, Sgd { lr }),
@@ -250,7 +270,7 @@ impl Lane for core::arch::wasm32::v128 {
 
 /// An update rule: θ_new from (θ after weight decay, g), updating its slots m, v in place. The
 /// equations are those of the module comment, in the order written there (a·b·c is (a·b)·c).
-pub(crate) trait Rule: Copy + Send + Sync {
+pub(crate) trait Rule: Copy + Send + Sync + 'static {
     fn step<L: Lane>(self, p: L, g: L, m: &mut L, v: &mut L) -> L;
 }
 
@@ -345,11 +365,22 @@ impl<R: Rule> Rule for Decay<R> {
 
 /// Applies `rule` to every element (after decoupled weight decay when `wd`, which is wd·lr, is
 /// not 0).
+/// The gradients an update reads (see `Optimizer::update_summed`).
+enum Grads<'a> {
+    Whole(&'a [f32]),
+    /// The region and the split step's other gradient copies, to be added in first.
+    Summed(&'a mut [f32], &'a [f32]),
+}
+
+/// How an update may use the pool (see `Optimizer::parallel`, `Optimizer::defer`).
+#[derive(Clone, Copy, PartialEq)]
+enum Par { Off, On, Deferred }
+
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn drive<R: Rule>(
-    p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
-    acc: Option<StatsAcc>, wd: f32, par: bool, rule: R,
+    p: &mut [f32], g: Grads, m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
+    acc: Option<StatsAcc>, wd: f32, par: Par, rule: R,
 ) {
     if wd != 0.0 {
         drive_rule(p, g, m, v, tensors, acc, par, Decay { wd, rule })
@@ -360,12 +391,13 @@ fn drive<R: Rule>(
 
 #[inline(always)]
 fn drive_rule<R: Rule>(
-    p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
-    acc: Option<StatsAcc>, par: bool, rule: R,
+    p: &mut [f32], g: Grads, m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
+    acc: Option<StatsAcc>, par: Par, rule: R,
 ) {
     match acc {
         None => par_flat(p, g, m, v, par, rule),
         Some(StatsAcc { upd: acc, mut grad, seg }) => {
+            let Grads::Whole(g) = g else { unreachable!("update_summed collects no statistics") };
             let with_grad = grad.is_some();
             let count = segments(tensors);
             assert!(seg.len() >= count, "StatsAcc::seg holds {} entries, the tensors need {count}", seg.len());
@@ -408,7 +440,7 @@ fn drive_rule<R: Rule>(
                     out.write(i, o);
                 }
             };
-            if par && crate::pool::use_chunks(g.len(), PAR_MIN) {
+            if par != Par::Off && crate::pool::use_chunks(g.len(), PAR_MIN) {
                 crate::pool::for_each_chunk(count, body);
             } else {
                 (0..count).for_each(body);
@@ -522,17 +554,34 @@ const PAR_MIN: usize = 64 * 1024;
 /// `flat` over fixed chunks of PAR_CHUNK elements, on the pool when there is one (build
 /// `simd-threads`). Element-wise, so the result is the same for any split and any thread count.
 #[inline(always)]
-fn par_flat<R: Rule>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], par: bool, f: R) {
+fn par_flat<R: Rule>(p: &mut [f32], g: Grads, m: &mut [f32], v: &mut [f32], par: Par, f: R) {
     let n = p.len();
-    if par && crate::pool::use_chunks(n, PAR_MIN) {
-        let (ps, ms, vs) = (SyncSlice::new(p), SyncSlice::new(m), SyncSlice::new(v));
-        crate::pool::for_each_chunk(crate::pool::chunk_count(n, PAR_CHUNK), |i| {
-            let (lo, hi) = (i * PAR_CHUNK, ((i + 1) * PAR_CHUNK).min(n));
-            // SAFETY: chunk i alone touches [lo, hi) of p, m and v.
-            unsafe { flat(ps.range(lo, hi), &g[lo..hi], ms.range(lo, hi), vs.range(lo, hi), f) }
-        });
+    let (gs, cs) = match g {
+        Grads::Whole(g) if par == Par::Off || !crate::pool::use_chunks(n, PAR_MIN) => return flat(p, g, m, v, f),
+        Grads::Whole(g) => (SyncSlice::shared(g), SyncSlice::shared(&[])),
+        Grads::Summed(g, c) => (SyncSlice::new(g), SyncSlice::shared(c)),
+    };
+    let (ps, ms, vs) = (SyncSlice::new(p), SyncSlice::new(m), SyncSlice::new(v));
+    let count = crate::pool::chunk_count(n, PAR_CHUNK);
+    let body = move |i: usize| {
+        let (lo, hi) = (i * PAR_CHUNK, ((i + 1) * PAR_CHUNK).min(n));
+        // SAFETY: chunk i alone touches [lo, hi) of p, g, m and v; the copies are only read.
+        unsafe {
+            if !cs.is_empty() {
+                let g = gs.range(lo, hi);
+                for c in 0..cs.len() / n {
+                    g.iter_mut().zip(cs.slice(c * n + lo, c * n + hi)).for_each(|(gi, &ci)| *gi += ci);
+                }
+            }
+            flat(ps.range(lo, hi), gs.slice(lo, hi), ms.range(lo, hi), vs.range(lo, hi), f)
+        }
+    };
+    if par == Par::Off || !crate::pool::use_chunks(n, PAR_MIN) {
+        (0..count).for_each(body);
+    } else if par == Par::Deferred {
+        crate::pool::for_each_chunk_deferred(count, body);
     } else {
-        flat(p, g, m, v, f);
+        crate::pool::for_each_chunk(count, body);
     }
 }
 

@@ -8,7 +8,12 @@
 //! block, and calls `gg_worker_run(builder)`, which runs the rayon worker loop for the life of
 //! the pool. A pool of n threads is the calling thread plus n − 1 rayon workers; parallel passes
 //! run on a caller-joins fork-join whose helpers are rayon jobs (see `imp` below for why not
-//! `install`).
+//! `install`). One pass may be left to the helpers as the caller returns to the host
+//! (`for_each_chunk_deferred`: a split training step's optimizer update, run while the host
+//! gathers the next batch); `join`, which every later pass and every ABI entry point calls
+//! first, completes it. Why: in `fit()` at batch 128 on 2 threads the helper otherwise idled
+//! through the host's ~100 µs of batch gathering between steps, and the update, which runs
+//! no faster on 2 threads than on one (~80 µs, memory-bound), sat on the critical path.
 //!
 //! Determinism contract: every parallel helper here splits work into chunks whose boundaries
 //! depend only on the problem size and a fixed chunk length, never on the thread count, and
@@ -52,6 +57,7 @@ mod imp {
     //! misses, and a pass that finds no hot helper never waits for one to wake: the caller just
     //! runs every chunk.
     use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::SeqCst};
+    use core::cell::UnsafeCell;
     use std::sync::OnceLock;
 
     /// The rayon pool: `threads - 1` workers (the caller is the other thread).
@@ -216,21 +222,22 @@ mod imp {
         HOT.fetch_sub(1, SeqCst);
     }
 
-    /// Calls `f(i)` for every chunk index `i` in `0..count`, on the caller and the pool's
-    /// helpers. `f` must only write state owned by chunk `i`. Which thread runs a chunk is
-    /// decided at run time; results must not depend on it (the module's contract).
-    /// The caller must be the kernel's one calling thread (the ABI is not reentrant).
-    pub fn for_each_chunk<F: Fn(usize) + Sync + Send>(count: usize, f: F) {
-        let pool = match POOL.get() {
-            Some(p) if count > 1 && count <= u32::MAX as usize => p,
-            _ => return (0..count).for_each(f),
-        };
-        if IN_PASS.swap(true, SeqCst) {
-            // nested (a GEMM inside a step chunk, possibly on a helper): sequential
-            return (0..count).for_each(f);
-        }
-        let job: Job = &f;
-        JOB.store(&job as *const Job as usize, SeqCst);
+    /// A pass `for_each_chunk_deferred` left running: its chunk count (0: none). Only the
+    /// calling thread reads or writes it.
+    static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+    /// The deferred pass's closure and the `Job` reference to it that JOB points at: they must
+    /// outlive the call that published the pass, so they live here until `join` drops them.
+    struct Deferred(UnsafeCell<Option<Box<dyn Fn(usize) + Sync + Send>>>, UnsafeCell<Option<Job<'static>>>);
+    // SAFETY: only the calling thread writes the cells (publish and join); helpers read the Job
+    // through JOB only while a chunk of the pass is claimed and not done, i.e. before join.
+    unsafe impl Sync for Deferred {}
+    static DEFERRED: Deferred = Deferred(UnsafeCell::new(None), UnsafeCell::new(None));
+
+    /// Publishes a pass of `count` chunks whose job is at `job`, and makes sure enough helpers
+    /// are hot or on their way.
+    fn publish(pool: &rayon::ThreadPool, job: *const Job, count: usize) {
+        JOB.store(job as usize, SeqCst);
         DONE.store(0, SeqCst);
         BOARD.store((count as u64) << 32, SeqCst);
         // Wake helpers that went back to rayon; they join whatever is left when they arrive.
@@ -239,11 +246,15 @@ mod imp {
             HOT.fetch_add(1, SeqCst);
             pool.spawn(helper);
         }
+    }
+
+    /// The caller's part of a published pass: runs the unclaimed chunks from the front, then
+    /// waits for the ones helpers are still running (spins a little, then sleeps until a
+    /// helper's wake-up), and closes the pass.
+    fn finish(count: usize) {
         while let Some(i) = claim(true) {
             run(i);
         }
-        // Every chunk is claimed; wait for the ones helpers are still running: spin a little,
-        // then sleep until a helper's wake-up.
         let mut polls = 0u32;
         loop {
             let done = DONE.load(SeqCst);
@@ -262,6 +273,71 @@ mod imp {
         JOB.store(0, SeqCst);
         IN_PASS.store(false, SeqCst);
     }
+
+    /// Calls `f(i)` for every chunk index `i` in `0..count`, on the caller and the pool's
+    /// helpers. `f` must only write state owned by chunk `i`. Which thread runs a chunk is
+    /// decided at run time; results must not depend on it (the module's contract).
+    /// The caller must be the kernel's one calling thread (the ABI is not reentrant).
+    pub fn for_each_chunk<F: Fn(usize) + Sync + Send>(count: usize, f: F) {
+        join();
+        let pool = match POOL.get() {
+            Some(p) if count > 1 && count <= u32::MAX as usize => p,
+            _ => return (0..count).for_each(f),
+        };
+        if IN_PASS.swap(true, SeqCst) {
+            // nested (a GEMM inside a step chunk, possibly on a helper): sequential
+            return (0..count).for_each(f);
+        }
+        let job: Job = &f;
+        publish(pool, &job, count);
+        finish(count);
+    }
+
+    /// `for_each_chunk` that returns once the pass is published: the helpers run its chunks
+    /// while the caller goes back to the host (its JavaScript between two training steps), and
+    /// `join` — called by every later pass and by every ABI entry point — runs what is left
+    /// and waits for the rest. `f` owns what it touches ('static: raw regions that nothing
+    /// else may read or write until `join`) and must not start passes of its own (a helper
+    /// would then join the caller's pass). Without a pool of more than one thread, or nested,
+    /// it runs every chunk before it returns.
+    pub fn for_each_chunk_deferred<F: Fn(usize) + Sync + Send + 'static>(count: usize, f: F) {
+        join();
+        let pool = match POOL.get() {
+            Some(p) if count > 1 && count <= u32::MAX as usize => p,
+            _ => return (0..count).for_each(f),
+        };
+        if IN_PASS.swap(true, SeqCst) {
+            return (0..count).for_each(f);
+        }
+        // SAFETY: no pass is pending (joined above), so no helper reads the cells.
+        unsafe {
+            let b = &mut *DEFERRED.0.get();
+            *b = Some(Box::new(f));
+            let r: &(dyn Fn(usize) + Sync) = &**b.as_ref().unwrap_unchecked();
+            // The box lives until join, which clears JOB before it drops the box.
+            let r: Job<'static> = core::mem::transmute::<Job<'_>, Job<'static>>(r);
+            let j = &mut *DEFERRED.1.get();
+            *j = Some(r);
+            publish(pool, j.as_ref().unwrap_unchecked(), count);
+        }
+        PENDING.store(count, SeqCst);
+    }
+
+    /// Completes the pass `for_each_chunk_deferred` left running, if any (the caller runs the
+    /// chunks nobody has claimed). Cheap when there is none: one load.
+    pub fn join() {
+        let count = PENDING.load(SeqCst);
+        if count == 0 {
+            return;
+        }
+        finish(count);
+        PENDING.store(0, SeqCst);
+        // SAFETY: the pass is finished and JOB cleared: no helper can reach the closure.
+        unsafe {
+            *DEFERRED.1.get() = None;
+            *DEFERRED.0.get() = None;
+        }
+    }
 }
 
 #[cfg(not(feature = "threads"))]
@@ -278,6 +354,14 @@ mod imp {
     pub fn for_each_chunk<F: Fn(usize) + Sync + Send>(count: usize, f: F) {
         (0..count).for_each(f)
     }
+
+    /// Sequential build: every chunk runs before it returns.
+    pub fn for_each_chunk_deferred<F: Fn(usize) + Sync + Send + 'static>(count: usize, f: F) {
+        (0..count).for_each(f)
+    }
+
+    /// Sequential build: nothing is ever pending.
+    pub fn join() {}
 }
 
 pub use imp::*;
@@ -293,6 +377,10 @@ unsafe impl<T: Send> Sync for SyncSlice<T> {}
 impl<T> SyncSlice<T> {
     pub fn new(s: &mut [T]) -> Self {
         SyncSlice { ptr: s.as_mut_ptr(), len: s.len() }
+    }
+    /// Over a shared slice: only `slice` may be used on it.
+    pub fn shared(s: &[T]) -> Self {
+        SyncSlice { ptr: s.as_ptr() as *mut T, len: s.len() }
     }
     pub fn len(&self) -> usize { self.len }
     /// The base pointer, for callers that hand disjoint parts to concurrent chunks themselves.

@@ -50,6 +50,60 @@ fn gemm_column_blocks_are_bit_identical() {
     assert_eq!(checked, 6 * 4 * 2);
 }
 
+/// A split step's fused update (`update_summed`: the gradient copies added chunk by chunk inside
+/// the update, possibly deferred) gives the bits of adding the copies first, in chunk order, and
+/// then updating; and it leaves the summed gradient in the region. 1 and 2 copies, every kind.
+#[test]
+fn summed_update_matches_sum_then_update() {
+    let _g = FLAG.lock().unwrap();
+    let n = 2 * 16 * 1024 + 5;
+    let mut seed = 9;
+    // magnitudes spread over ~6 decades, so that the order of the additions shows in the bits
+    // (lcg's values alone are multiples of 2^-24 whose sums are exact)
+    let spread = |seed: &mut u32| {
+        let v = lcg(seed);
+        v * (1e-3 + 1e3 * v * v * v * v)
+    };
+    let g0: Vec<f32> = (0..n).map(|_| spread(&mut seed)).collect();
+    let copies: Vec<f32> = (0..2 * n).map(|_| spread(&mut seed)).collect();
+    let p0: Vec<f32> = (0..n).map(|_| lcg(&mut seed)).collect();
+    let reordered = (0..n).filter(|&i| ((g0[i] + copies[i]) + copies[n + i]) != ((g0[i] + copies[n + i]) + copies[i])).count();
+    assert!(reordered > n / 10, "the data must tell the two orders apart ({reordered} of {n} do)");
+    let cfg = [0.01f32, 0.9, 0.999, 1e-7, 0.9, 0.0, 0.01, 0.9, 0.1, 0.0, 0.0, 0.0];
+    let mut runs = 0;
+    for kind in 0..8 {
+        let Ok(c) = OptConfig::parse(kind, &cfg) else { continue };
+        for ncopies in [1, 2] {
+            let cs = &copies[..ncopies * n];
+            let bits = |p: &[f32], st: &[f32], g: &[f32]| p.iter().chain(st).chain(g).map(|x| x.to_bits()).collect::<Vec<u32>>();
+            let want = {
+                let mut g = g0.clone();
+                for k in 0..ncopies {
+                    g.iter_mut().zip(&cs[k * n..(k + 1) * n]).for_each(|(a, &b)| *a += b);
+                }
+                let mut o = Optimizer::new(c);
+                let (mut p, mut st) = (p0.clone(), vec![0.0f32; 2 * n]);
+                o.reset(&mut st);
+                o.update(&mut p, &g, &mut st, &[0..n], None);
+                bits(&p, &st, &g)
+            };
+            for (force, defer) in [(false, false), (true, false), (true, true)] {
+                set_force_parallel(force);
+                let mut o = Optimizer::new(c);
+                o.defer = defer;
+                let (mut p, mut st, mut g) = (p0.clone(), vec![0.0f32; 2 * n], g0.clone());
+                o.reset(&mut st);
+                o.update_summed(&mut p, &mut g, cs, &mut st);
+                gradguard_kernel::pool::join();
+                set_force_parallel(false);
+                assert_eq!(bits(&p, &st, &g), want, "kind {kind}, {ncopies} copies, force {force}, defer {defer}");
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs >= 4 * 2 * 3, "only {runs} runs");
+}
+
 #[test]
 fn chunked_update_is_bit_identical() {
     let _g = FLAG.lock().unwrap();
@@ -89,7 +143,7 @@ fn chunked_update_is_bit_identical() {
 fn pool_runs_every_chunk_once_and_split_steps_match_one_thread() {
     use gradguard_kernel::loss::Targets;
     use gradguard_kernel::model::Model;
-    use gradguard_kernel::pool::{for_each_chunk, init, threads, worker_run};
+    use gradguard_kernel::pool::{for_each_chunk, for_each_chunk_deferred, init, join, threads, worker_run};
     use std::sync::atomic::{AtomicU32, Ordering};
     let _g = FLAG.lock().unwrap();
     let step = || {
@@ -116,9 +170,23 @@ fn pool_runs_every_chunk_once_and_split_steps_match_one_thread() {
     }
     assert_eq!(threads(), 3);
     let slots: Vec<AtomicU32> = (0..64).map(|_| AtomicU32::new(0)).collect();
+    // Deferred passes (a 'static closure: these slots are static) run while the caller goes
+    // on; every second one is completed by an explicit join, the others by the next pass.
+    static DEFERRED_SLOTS: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
     let mut seed = 5u32;
     for pass in 0..20_000 {
         let count = 2 + (lcg(&mut seed) + 0.5).mul_add(62.0, 0.0) as usize % 62;
+        if pass % 3 == 0 {
+            for_each_chunk_deferred(count, |i| {
+                let mut acc = 0u64;
+                for k in 0..(i as u64 * 50) { acc = acc.wrapping_mul(31).wrapping_add(k); }
+                std::hint::black_box(acc);
+                DEFERRED_SLOTS[i].fetch_add(1, Ordering::SeqCst);
+            });
+            if pass % 2 == 0 {
+                join();
+            }
+        }
         for_each_chunk(count, |i| {
             // a little work so that helpers really take part
             let mut acc = 0u64;
@@ -129,7 +197,10 @@ fn pool_runs_every_chunk_once_and_split_steps_match_one_thread() {
         for (i, s) in slots.iter().enumerate() {
             let want = (i < count) as u32;
             assert_eq!(s.swap(0, Ordering::SeqCst), want, "pass {pass}, chunk {i} of {count}");
+            let want = (i < count && pass % 3 == 0) as u32;
+            assert_eq!(DEFERRED_SLOTS[i].swap(0, Ordering::SeqCst), want, "deferred pass {pass}, chunk {i} of {count}");
         }
     }
     assert_eq!(step(), alone, "a split step on 3 threads gives the 1-thread bits");
 }
+

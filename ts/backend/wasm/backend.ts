@@ -389,7 +389,12 @@ export class WasmBackend implements Backend {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.shutdownPool) shutDownKernels.add(this.kernel);
+    if (this.shutdownPool) {
+      // A training step's update may still be running on the workers (the kernel defers it):
+      // finish it while they are alive, so that freeing a model later never waits on them.
+      (this.kernel.exports as { gg_pool_join?: () => void }).gg_pool_join?.();
+      shutDownKernels.add(this.kernel);
+    }
     await this.shutdownPool?.();
   }
 
