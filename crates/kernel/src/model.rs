@@ -716,7 +716,10 @@ impl Model {
     }
 
     /// One training step: forward, loss, backward, (statistics,) clipping, optimizer update.
-    /// Returns the mean loss over the batch.
+    /// Returns the mean loss over the batch. In the threaded build the update of a split step
+    /// without statistics, clipping or constraints may still be running on the pool when this
+    /// returns (pool::for_each_chunk_deferred); every accessor of the regions, and the next
+    /// step, completes it first (pool::join).
     pub fn train_step(&mut self, x: &[f32], y: Targets, batch: usize) -> f32 {
         pool::join();
         if batch == 0 {

@@ -363,8 +363,6 @@ impl<R: Rule> Rule for Decay<R> {
     }
 }
 
-/// Applies `rule` to every element (after decoupled weight decay when `wd`, which is wd·lr, is
-/// not 0).
 /// The gradients an update reads (see `Optimizer::update_summed`).
 enum Grads<'a> {
     Whole(&'a [f32]),
@@ -376,6 +374,8 @@ enum Grads<'a> {
 #[derive(Clone, Copy, PartialEq)]
 enum Par { Off, On, Deferred }
 
+/// Applies `rule` to every element (after decoupled weight decay when `wd`, which is wd·lr, is
+/// not 0).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn drive<R: Rule>(
@@ -552,7 +552,8 @@ const PAR_CHUNK: usize = 16 * 1024;
 const PAR_MIN: usize = 64 * 1024;
 
 /// `flat` over fixed chunks of PAR_CHUNK elements, on the pool when there is one (build
-/// `simd-threads`). Element-wise, so the result is the same for any split and any thread count.
+/// `simd-threads`), each chunk first adding the gradient copies of `Grads::Summed` to its
+/// elements. Element-wise, so the result is the same for any split and any thread count.
 #[inline(always)]
 fn par_flat<R: Rule>(p: &mut [f32], g: Grads, m: &mut [f32], v: &mut [f32], par: Par, f: R) {
     let n = p.len();
@@ -568,6 +569,7 @@ fn par_flat<R: Rule>(p: &mut [f32], g: Grads, m: &mut [f32], v: &mut [f32], par:
         // SAFETY: chunk i alone touches [lo, hi) of p, g, m and v; the copies are only read.
         unsafe {
             if !cs.is_empty() {
+                // Grads::Summed: gs is over the mutable region (Whole has no copies)
                 let g = gs.range(lo, hi);
                 for c in 0..cs.len() / n {
                     g.iter_mut().zip(cs.slice(c * n + lo, c * n + hi)).for_each(|(gi, &ci)| *gi += ci);
