@@ -770,7 +770,7 @@ impl Model {
         self.opt.defer = summed && self.layers.iter().all(|l| l.kc == Constraint::None && l.bc == Constraint::None);
         if summed {
             // split steps are dense-only: the trainable part is the whole gradient region
-            assert_eq!(nt, self.grads.len());
+            debug_assert_eq!(nt, self.grads.len());
             let copies = &self.ws.cg[..(chunks - 1) * self.grads.len()];
             self.opt.update_summed(&mut self.params.as_mut_slice()[..nt], &mut self.grads.as_mut_slice()[..nt],
                 copies, self.state.as_mut_slice());

@@ -226,13 +226,20 @@ mod imp {
     /// calling thread reads or writes it.
     static PENDING: AtomicUsize = AtomicUsize::new(0);
 
+    /// Room for the deferred pass's closure, so that a training step allocates nothing: it
+    /// captures a few region handles and the update rule's constants (well under ROOM bytes).
+    const ROOM: usize = 256;
+    #[repr(C, align(16))]
+    struct Room([core::mem::MaybeUninit<u8>; ROOM]);
+
     /// The deferred pass's closure and the `Job` reference to it that JOB points at: they must
-    /// outlive the call that published the pass, so they live here until `join` drops them.
-    struct Deferred(UnsafeCell<Option<Box<dyn Fn(usize) + Sync + Send>>>, UnsafeCell<Option<Job<'static>>>);
+    /// outlive the call that published the pass, so they live here until `join`.
+    struct Deferred(UnsafeCell<Room>, UnsafeCell<Option<Job<'static>>>);
     // SAFETY: only the calling thread writes the cells (publish and join); helpers read the Job
     // through JOB only while a chunk of the pass is claimed and not done, i.e. before join.
     unsafe impl Sync for Deferred {}
-    static DEFERRED: Deferred = Deferred(UnsafeCell::new(None), UnsafeCell::new(None));
+    static DEFERRED: Deferred =
+        Deferred(UnsafeCell::new(Room([core::mem::MaybeUninit::uninit(); ROOM])), UnsafeCell::new(None));
 
     /// Publishes a pass of `count` chunks whose job is at `job`, and makes sure enough helpers
     /// are hot or on their way.
@@ -296,26 +303,29 @@ mod imp {
     /// `for_each_chunk` that returns once the pass is published: the helpers run its chunks
     /// while the caller goes back to the host (its JavaScript between two training steps), and
     /// `join` — called by every later pass and by every ABI entry point — runs what is left
-    /// and waits for the rest. `f` owns what it touches ('static: raw regions that nothing
+    /// and waits for the rest. `f` is kept in a static room (Copy, at most ROOM bytes: no
+    /// allocation per step) and owns what it touches ('static: raw regions that nothing
     /// else may read or write until `join`) and must not start passes of its own (a helper
     /// would then join the caller's pass). Without a pool of more than one thread, or nested,
     /// it runs every chunk before it returns.
-    pub fn for_each_chunk_deferred<F: Fn(usize) + Sync + Send + 'static>(count: usize, f: F) {
+    pub fn for_each_chunk_deferred<F: Fn(usize) + Sync + Send + Copy + 'static>(count: usize, f: F) {
         join();
         let pool = match POOL.get() {
             Some(p) if count > 1 && count <= u32::MAX as usize => p,
             _ => return (0..count).for_each(f),
         };
+        assert!(core::mem::size_of::<F>() <= ROOM && core::mem::align_of::<F>() <= 16,
+            "for_each_chunk_deferred: the closure needs more room than ROOM");
         if IN_PASS.swap(true, SeqCst) {
             return (0..count).for_each(f);
         }
-        // SAFETY: no pass is pending (joined above), so no helper reads the cells.
+        // SAFETY: no pass is pending (joined above), so no helper reads the cells; the room is
+        // large and aligned enough (asserted), and F is Copy, so it needs no drop when the next
+        // deferred pass overwrites it.
         unsafe {
-            let b = &mut *DEFERRED.0.get();
-            *b = Some(Box::new(f));
-            let r: &(dyn Fn(usize) + Sync) = &**b.as_ref().unwrap_unchecked();
-            // The box lives until join, which clears JOB before it drops the box.
-            let r: Job<'static> = core::mem::transmute::<Job<'_>, Job<'static>>(r);
+            let p = (*DEFERRED.0.get()).0.as_mut_ptr() as *mut F;
+            p.write(f);
+            let r: &'static F = &*p;
             let j = &mut *DEFERRED.1.get();
             *j = Some(r);
             publish(pool, j.as_ref().unwrap_unchecked(), count);
@@ -333,10 +343,7 @@ mod imp {
         finish(count);
         PENDING.store(0, SeqCst);
         // SAFETY: the pass is finished and JOB cleared: no helper can reach the closure.
-        unsafe {
-            *DEFERRED.1.get() = None;
-            *DEFERRED.0.get() = None;
-        }
+        unsafe { *DEFERRED.1.get() = None };
     }
 }
 
@@ -356,7 +363,7 @@ mod imp {
     }
 
     /// Sequential build: every chunk runs before it returns.
-    pub fn for_each_chunk_deferred<F: Fn(usize) + Sync + Send + 'static>(count: usize, f: F) {
+    pub fn for_each_chunk_deferred<F: Fn(usize) + Sync + Send + Copy + 'static>(count: usize, f: F) {
         (0..count).for_each(f)
     }
 
@@ -372,6 +379,12 @@ pub struct SyncSlice<T> {
     ptr: *mut T,
     len: usize,
 }
+// A handle, copied into closures (a deferred pass's must be Copy); the unsafe accessors carry
+// the rules.
+impl<T> Clone for SyncSlice<T> {
+    fn clone(&self) -> Self { *self }
+}
+impl<T> Copy for SyncSlice<T> {}
 unsafe impl<T: Send> Send for SyncSlice<T> {}
 unsafe impl<T: Send> Sync for SyncSlice<T> {}
 impl<T> SyncSlice<T> {
