@@ -96,8 +96,6 @@ for (const s of quick ? [256] : [256, 1024]) {
   }
 }
 
-
-
 console.log('\nMNIST-shaped training samples/s (784-128-128-10, Adam, random data; median of', ROUNDS, 'rounds)');
 console.log('batch  stats   simd    thr×1   thr×2   ×2/×1  paired');
 for (const batch of quick ? [32, 128] : [32, 128, 256]) {

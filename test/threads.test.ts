@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { createWasmBackend, setThreadsNotice, threadsUnavailableReason, type WasmBackend } from '../ts/backend/wasm';
 import type { ModelSpec } from '../ts/backend/types';
 import { DisposedError, OptionError } from '../ts/errors';
-import { adam, clsSpec, initModel } from './helpers/backend-model';
+import { adam, clsSpec, denseSpec, initModel } from './helpers/backend-model';
 import { Rng } from '../ts/reference/rng';
 import { ensureFreshDist, ROOT } from './browser/dist';
 import { launchChromium } from './browser/harness';
@@ -240,16 +240,9 @@ describe('simd-threads', () => {
   // the model is wide (~620k parameters, an update of ~1 ms on one worker), so a read that did not
   // wait would catch it half done (checked: without the wait in the exports this test fails).
   it('a deferred update is finished before any read: params, grads, optimizer state, predict, evaluate, sgemm, dispose', async () => {
-    const wide: ModelSpec = {
-      layers: [
-        { kind: 'dense', inputSize: 301, units: 2003, activation: 'relu', activationParam: 0, useBias: true },
-        { kind: 'dense', inputSize: 2003, units: 10, activation: 'softmax', activationParam: 0, useBias: true },
-      ],
-      loss: 'sparse_categorical_crossentropy',
-      fromLogits: false,
-    };
+    const wide = denseSpec('sparse_categorical_crossentropy', [[301, 2003, 'relu'], [2003, 10, 'softmax']]);
     const batch = 131; // 3 row chunks
-    const run = (b: WasmBackend, disposeBackend?: () => Promise<void>) => {
+    const run = (b: WasmBackend) => {
       const m = b.createModel(wide);
       initModel(m, 3);
       m.setOptimizer(adam(0.01));

@@ -282,20 +282,27 @@ mod imp {
         IN_PASS.store(false, SeqCst);
     }
 
+    /// Opens a pass of `count` chunks: completes a deferred one first, then returns the pool
+    /// with the pass marked running, or None when the chunks must run here in order (no pool,
+    /// fewer than 2 chunks, or nested: a GEMM inside a step chunk, possibly on a helper).
+    fn begin(count: usize) -> Option<&'static rayon::ThreadPool> {
+        join();
+        let pool = match POOL.get() {
+            Some(p) if count > 1 && count <= u32::MAX as usize => p,
+            _ => return None,
+        };
+        if IN_PASS.swap(true, SeqCst) {
+            return None;
+        }
+        Some(pool)
+    }
+
     /// Calls `f(i)` for every chunk index `i` in `0..count`, on the caller and the pool's
     /// helpers. `f` must only write state owned by chunk `i`. Which thread runs a chunk is
     /// decided at run time; results must not depend on it (the module's contract).
     /// The caller must be the kernel's one calling thread (the ABI is not reentrant).
     pub fn for_each_chunk<F: Fn(usize) + Sync + Send>(count: usize, f: F) {
-        join();
-        let pool = match POOL.get() {
-            Some(p) if count > 1 && count <= u32::MAX as usize => p,
-            _ => return (0..count).for_each(f),
-        };
-        if IN_PASS.swap(true, SeqCst) {
-            // nested (a GEMM inside a step chunk, possibly on a helper): sequential
-            return (0..count).for_each(f);
-        }
+        let Some(pool) = begin(count) else { return (0..count).for_each(f) };
         let job: Job = &f;
         publish(pool, &job, count);
         finish(count);
@@ -310,16 +317,9 @@ mod imp {
     /// would then join the caller's pass). Without a pool of more than one thread, or nested,
     /// it runs every chunk before it returns.
     pub fn for_each_chunk_deferred<F: Fn(usize) + Sync + Send + Copy + 'static>(count: usize, f: F) {
-        join();
-        let pool = match POOL.get() {
-            Some(p) if count > 1 && count <= u32::MAX as usize => p,
-            _ => return (0..count).for_each(f),
-        };
         assert!(core::mem::size_of::<F>() <= ROOM && core::mem::align_of::<F>() <= 16,
             "for_each_chunk_deferred: the closure needs more room than ROOM");
-        if IN_PASS.swap(true, SeqCst) {
-            return (0..count).for_each(f);
-        }
+        let Some(pool) = begin(count) else { return (0..count).for_each(f) };
         // SAFETY: no pass is pending (joined above), so no helper reads the cells; the room is
         // large and aligned enough (asserted), and F is Copy, so it needs no drop when the next
         // deferred pass overwrites it.
