@@ -65,6 +65,7 @@ export class Kernel {
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
   private u32View = new Uint32Array(0);
+  private u8View = new Uint8Array(0);
 
   constructor(instance: WebAssembly.Instance, where: string) {
     const ex = instance.exports as Record<string, unknown>;
@@ -93,6 +94,7 @@ export class Kernel {
       this.f32View = new Float32Array(b);
       this.i32View = new Int32Array(b);
       this.u32View = new Uint32Array(b);
+      this.u8View = new Uint8Array(b);
     }
   }
 
@@ -100,6 +102,7 @@ export class Kernel {
   get f32(): Float32Array { this.refresh(); return this.f32View; }
   get i32(): Int32Array { this.refresh(); return this.i32View; }
   get u32(): Uint32Array { this.refresh(); return this.u32View; }
+  get u8(): Uint8Array { this.refresh(); return this.u8View; }
 
   /** Current memory size in bytes (grows, never shrinks). */
   get memoryBytes(): number { return this.memory.buffer.byteLength; }

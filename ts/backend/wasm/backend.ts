@@ -265,11 +265,16 @@ export class WasmModel implements BackendModel {
     const h = this.live();
     const nIn = this.inputSize, nOut = this.outputSize;
     const [xp, yp] = this.reserve(batch, true);
-    const f32 = this.kernel.f32, i32 = this.kernel.i32;
-    const xo = xp >>> 2, yo = yp >>> 2;
+    const f32 = this.kernel.f32, i32 = this.kernel.i32, u8 = this.kernel.u8;
+    const yo = yp >>> 2;
+    // Rows copied as bytes: V8 copies a Uint8Array.set with one memmove where a Float32Array.set
+    // goes element-typed (and into shared memory, relaxed-atomic): 128 random MNIST rows took
+    // 120 µs instead of 138 µs into the threaded build's shared memory, 94 instead of 115 µs
+    // into unshared memory (rows cold in RAM, as in fit()).
+    const xb = new Uint8Array(x.buffer, x.byteOffset, x.byteLength), rowBytes = 4 * nIn;
     for (let i = 0; i < batch; i++) {
-      const r = rows[i];
-      f32.set(x.subarray(r * nIn, r * nIn + nIn), xo + i * nIn);
+      const o = rows[i] * rowBytes;
+      u8.set(xb.subarray(o, o + rowBytes), xp + i * rowBytes);
     }
     if (this.sparse) {
       for (let i = 0; i < batch; i++) i32[yo + i] = y[rows[i]]; // float labels: integers (validated)
