@@ -137,13 +137,16 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     const T = Float32Array.from({ length: 40 * 2 }, (_, i) => Math.sin(i));
     const gt = new Float32Array(rows.length * 2);
     rows.forEach((r, i) => gt.set(T.subarray(r * 2, r * 2 + 2), i * 2));
+    // The same x as a view 3 floats into a larger buffer (the gather copies bytes from x.buffer,
+    // so its byteOffset must count); steps alternate between the two.
+    const Xoff = new Float32Array(3 + X.length).subarray(3); Xoff.set(X);
     const mse5: ModelSpec = { ...mseSpec, layers: [{ ...mseSpec.layers[0], inputSize: 13 }, mseSpec.layers[1]] };
     cases.push([mse5, T, gt]);
     for (const [spec, yAll, yRows] of cases) {
       const [a, c] = [b.createModel(spec), b.createModel(spec)];
       for (const m of [a, c]) { initModel(m, 2); m.setOptimizer(adam(0.01)); }
       for (let s = 0; s < 3; s++) {
-        const l1 = a.trainStepGather(X, yAll, rows, rows.length), l2 = c.trainStep(gx, yRows, rows.length);
+        const l1 = a.trainStepGather(s % 2 ? Xoff : X, yAll, rows, rows.length), l2 = c.trainStep(gx, yRows, rows.length);
         expect(Number.isFinite(l1)).toBe(true);
         expect(l1).toBe(l2);
         expect(a.lastCorrect()).toBe(c.lastCorrect());
