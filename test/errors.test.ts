@@ -322,3 +322,61 @@ describe('on the wasm backend, bad input never reaches the kernel', () => {
     expect(() => m.predict(data.x)).toThrow(gg.DisposedError);
   });
 });
+
+describe('on the wasm backend, fit finds a NaN/±Inf in x in the batch that holds it', () => {
+  // The kernel scans each training batch (docs/abi.md, gg_model_bad_input) instead of fit
+  // scanning all of x first; the error and the untouched model must be the same as before.
+  const optState = (m: gg.Sequential): { step: number; slots: Float32Array } =>
+    (m as unknown as { compiled: { backendModel: gg.BackendModel } }).compiled.backendModel.getOptimizerState();
+
+  test('NaN, Infinity and -Infinity anywhere: named, the model restored (weights, optimizer state, iterations)', async () => {
+    const m = model(await gg.createWasmBackend());
+    await m.fit(data.x, data.y, { epochs: 1, batchSize: 16 }); // optimizer state not all zeros
+    // 120 samples in batches of 16, shuffled: first sample, one in the middle, the last (in the
+    // partial last batch of 8 when unshuffled); every feature
+    for (const [bad, sample, feature] of [[NaN, 0, 0], [Infinity, 57, 2], [-Infinity, 119, 3], [NaN, 64, 1]] as const) {
+      const x = Float32Array.from(data.x); x[sample * 4 + feature] = bad;
+      const [w, state, iterations] = [flat(m), optState(m), m.iterations];
+      let err: unknown;
+      try { await m.fit(x, data.y, { epochs: 2, batchSize: 16 }); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(gg.NonFiniteError);
+      expect((err as Error).message).toBe(`fit: x contains ${bad} at sample ${sample}, feature ${feature}; inputs must be finite numbers`);
+      expect(flat(m)).toEqual(w);
+      expect(m.iterations).toBe(iterations);
+      const after = optState(m);
+      expect(after.step).toBe(state.step);
+      expect(Array.from(after.slots)).toEqual(Array.from(state.slots));
+    }
+    await expectTrains(m);
+    m.dispose();
+  });
+
+  test('the batches before the bad one trained, and were undone', async () => {
+    const m = model(await gg.createWasmBackend());
+    const before = optState(m);
+    const [w0, it0] = [flat(m), m.iterations];
+    const x = Float32Array.from(data.x); x[37 * 4 + 1] = NaN; // sample 37: batch 4 of 8 unshuffled
+    let batchesEnded = 0, trainBegun = 0;
+    const cb = { onTrainBegin: () => { trainBegun++; }, onBatchEnd: () => { batchesEnded++; } };
+    await expect(m.fit(x, data.y, { batchSize: 8, shuffle: false, callbacks: [cb] }))
+      .rejects.toThrow(/^fit: x contains NaN at sample 37, feature 1; inputs must be finite numbers$/);
+    expect([trainBegun, batchesEnded]).toEqual([1, 4]);
+    expect(flat(m)).toEqual(w0);
+    expect(m.iterations).toBe(it0);
+    const after = optState(m);
+    expect(after.step).toBe(before.step);
+    expect(Array.from(after.slots)).toEqual(Array.from(before.slots));
+    await expectTrains(m);
+    m.dispose();
+  });
+
+  test('validation rows are never trained on, so they are scanned before training starts', async () => {
+    const m = model(await gg.createWasmBackend());
+    const x = Float32Array.from(data.x); x[100 * 4 + 3] = Infinity; // validationSplit 0.25: rows 90..119
+    let trainBegun = 0;
+    await expectError(m, () => m.fit(x, data.y, { validationSplit: 0.25, callbacks: [{ onTrainBegin: () => { trainBegun++; } }] }),
+      gg.NonFiniteError, /^fit: x contains Infinity at sample 100, feature 3; inputs must be finite numbers$/);
+    expect(trainBegun).toBe(0);
+    m.dispose();
+  });
+});

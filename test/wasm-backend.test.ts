@@ -156,6 +156,38 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     }
   });
 
+  it('a step with a NaN/±Inf in x changes nothing and badInput() says where (odd sizes, every SIMD edge)', async () => {
+    // The kernel's scan (crates/kernel/src/finite.rs) runs 8 values a step in blocks of 512 and
+    // ends in a scalar tail: positions on each side of those edges, in x of 13 (prime) columns
+    // and batches of 1, 7 and 131 (a split step, docs/abi.md). Exact: nothing is computed.
+    const b = await backend();
+    const m = b.createModel(clsSpec);
+    initModel(m, 4);
+    m.setOptimizer(adam(0.01));
+    for (const batch of [1, 7, 131]) {
+      const { x, y } = classData(batch, batch);
+      expect(Number.isFinite(m.trainStep(x, y, batch))).toBe(true);
+      expect(m.badInput()).toBe(-1);
+      const n = batch * 13;
+      const spots = [0, 7, 8, 15, 511, 512, 513, n - 2, n - 1].filter((i) => i >= 0 && i < n);
+      for (const at of spots) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const xb = Float32Array.from(x); xb[at] = bad;
+          if (at + 3 < n) xb[n - 1] = NaN; // a later bad value must not be the one reported
+          const [p, g, o] = [m.getParams(), m.getGrads(), m.getOptimizerState()];
+          expect(m.trainStep(xb, y, batch), `${bad} at ${at} of ${n}`).toBeNaN();
+          expect(m.badInput(), `${bad} at ${at} of ${n}`).toBe(at);
+          expect(m.getParams()).toEqual(p);
+          expect(m.getGrads()).toEqual(g);
+          expect(m.getOptimizerState()).toEqual(o);
+        }
+      }
+      expect(Number.isFinite(m.trainStep(x, y, batch))).toBe(true);
+      expect(m.badInput()).toBe(-1);
+    }
+    b.dispose();
+  });
+
   it('class ids given as a Float32Array reach the kernel as the same integers', async () => {
     const m = (await backend()).createModel(clsSpec);
     initModel(m, 4);

@@ -162,6 +162,13 @@ export interface BackendModel {
    * Same result as trainStep on the gathered rows.
    */
   trainStepGather?(x: Float32Array, y: Targets, rows: Int32Array, batch: number): number;
+  /**
+   * Optional, for a backend whose trainStep checks its own x: the index in the last trainStep's x
+   * (batch, in0) of its first NaN/±Inf, or −1. Such a step returned NaN and changed nothing. A
+   * backend with it spares fit() the up-front scan of the whole training set (the wasm kernel
+   * scans each batch while it is in cache, docs/abi.md).
+   */
+  badInput?(): number;
   /** Forward + backward only (gradients filled, no update). Returns the loss. */
   forwardBackward(x: Float32Array, y: Targets, batch: number): number;
   /** Correct predictions in the last trainStep. */

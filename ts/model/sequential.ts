@@ -16,7 +16,7 @@ import {
   checkBoolean, checkNumber, checkOptions, describe,
 } from '../errors.js';
 import { Rng, tensorSeed } from '../reference/rng.js';
-import { toMatrix, toTargets, type Matrix, type TensorLike } from '../data/tensor.js';
+import { checkFinite, nonFiniteInput, toMatrix, toTargets, type Matrix, type TensorLike } from '../data/tensor.js';
 import { type Callback, type Logs, runHook, toCallbackList } from './callbacks.js';
 import { History } from './history.js';
 import { type BuiltLayer, type Layer, type ParamTensor } from './layers.js';
@@ -419,9 +419,10 @@ export class Sequential {
 
   // ----- data helpers ------------------------------------------------------------------------
 
-  private inputs(where: string, what: string, x: unknown): Matrix {
+  /** `finite: false`: the caller checks for NaN/±Inf itself (see fit). */
+  private inputs(where: string, what: string, x: unknown, finite = true): Matrix {
     if (x === undefined) throw new ShapeError(`${where}: ${what} is required`);
-    return toMatrix(where, what, x, this.inputSize);
+    return toMatrix(where, what, x, this.inputSize, 'features', finite);
   }
 
   private targets(where: string, what: string, y: unknown, rows: number, xName: string): Targets {
@@ -457,6 +458,11 @@ export class Sequential {
    * throw instead (no silent NaN), but like Keras never reset the optimizer's state: catching the
    * error, lowering the learning rate and calling fit again continues the same optimizer run.
    * With terminateOnNaN, as in Keras, training just stops after the batch (weights as they are).
+   *
+   * A NaN/±Inf in x is a NonFiniteError naming the sample and feature, and the model is left as it
+   * was. On the wasm backend the kernel finds it in the batch that holds it (every sample is in
+   * the first epoch), and fit then restores the epoch's start as above; callbacks may have seen
+   * the batches before it. Scanning all of x first instead cost 20 ms per call for MNIST.
    */
   async fit(x: TensorLike, y: TensorLike, options: FitOptions = {}): Promise<History> {
     const w = 'fit';
@@ -475,7 +481,12 @@ export class Sequential {
     const statsEvery = o.statsEvery !== undefined ? checkNumber(w, 'statsEvery', o.statsEvery, { integer: true, min: 0 })
       : userCallbacks.some((cb) => cb.onGradientStats) ? 1 : 0;
 
-    const X = this.inputs(w, 'x', x);
+    // A backend whose training step checks its own batch (badInput) finds a NaN/±Inf in the
+    // training rows as it trains on them, all in the first epoch; then fit puts the model back as
+    // at that epoch's start and throws (below). Otherwise, and for validation rows, x is scanned
+    // here, before anything changes.
+    const batchesChecked = c.backendModel.badInput !== undefined;
+    const X = this.inputs(w, 'x', x, !batchesChecked);
     const Y = this.targets(w, 'y', y, X.rows, 'x');
     const nIn = X.cols, yPer = c.loss === 'sparse_categorical_crossentropy' ? 1 : this.outputSize;
 
@@ -501,6 +512,7 @@ export class Sequential {
         throw new OptionError(`${w}: validationSplit ${split} of ${X.rows} samples leaves ${nTrain} for training and ${nVal} for validation; both need at least 1`);
       }
       val = { x: X.data.subarray(nTrain * nIn), y: Y.subarray(nTrain * yPer) as Targets, rows: nVal };
+      if (batchesChecked) checkFinite(w, 'x', { data: val.x, rows: nVal, cols: nIn }, nTrain);
     }
     const valBatch = this.batchSizeOpt(w, o.validationBatchSize, batchSize);
 
@@ -585,6 +597,16 @@ export class Sequential {
           for (const p of statsWanted) if (p.wantsStats!(step)) collect = true;
           if (collect) bm.setCollectStats(true);
           const loss = trainRows(order.subarray(start, start + bs), bs);
+          const bad = loss !== loss && batchesChecked ? bm.badInput!() : -1;
+          if (bad >= 0) {
+            // x (bs, nIn) of this step had a NaN/±Inf: the step changed nothing; undo the epoch's
+            // earlier steps, as for a non-finite loss, and name the sample as the up-front scan would.
+            bm.setParams(snapshot);
+            bm.setOptimizerState(optSnapshot);
+            this.iterations = iterationsAtEpoch;
+            const sample = order[start + Math.floor(bad / nIn)], feature = bad % nIn;
+            throw nonFiniteInput(w, 'x', Xd[sample * nIn + feature], sample, feature, nIn);
+          }
           this.iterations++;
           if (collect) bm.setCollectStats(false);
           const nCorrect = accuracyOn ? bm.lastCorrect() : 0;

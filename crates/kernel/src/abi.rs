@@ -235,7 +235,8 @@ pub unsafe extern "C" fn gg_model_set_lr(h: *mut Model, lr: f32) -> i32 {
     if m.set_lr(lr) { 0 } else { -1 }
 }
 
-/// Forward, loss, backward, clipping, update; the mean loss (NaN for a 0 handle).
+/// Forward, loss, backward, clipping, update; the mean loss (NaN for a 0 handle, and for a
+/// non-finite input value, which gg_model_bad_input then locates).
 #[no_mangle]
 pub unsafe extern "C" fn gg_train_step(h: *mut Model, x: *const f32, y: *const u8, batch: u32) -> f32 {
     let Some(m) = model(h) else { return f32::NAN };
@@ -285,6 +286,13 @@ pub unsafe extern "C" fn gg_evaluate(h: *mut Model, x: *const f32, y: *const u8,
 #[no_mangle]
 pub unsafe extern "C" fn gg_last_correct(h: *mut Model) -> u32 {
     model_fields(h).map_or(0, |m| m.last_correct())
+}
+
+/// 1 + the index in x of the first NaN/±Inf the last train step found in its input (it then
+/// returned NaN and changed nothing), or 0.
+#[no_mangle]
+pub unsafe extern "C" fn gg_model_bad_input(h: *mut Model) -> u32 {
+    model_fields(h).and_then(|m| m.bad_input()).map_or(0, |i| i as u32 + 1)
 }
 
 /// Statistics collection on (≠ 0) or off for the following train steps.

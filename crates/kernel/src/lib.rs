@@ -11,6 +11,7 @@ pub mod buf;
 pub mod clip;
 pub mod constraints;
 pub mod dense;
+pub mod finite;
 pub mod init;
 pub mod loss;
 pub mod model;

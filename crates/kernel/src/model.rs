@@ -16,6 +16,7 @@ use crate::batchnorm;
 use crate::clip;
 use crate::constraints::{self, Constraint};
 use crate::dense;
+use crate::finite;
 use crate::loss::{self, Input, LossKind, Targets};
 use crate::clip::Clip;
 use crate::optim::{self, OptConfig, Optimizer, SegAcc, StatsAcc};
@@ -266,6 +267,9 @@ pub struct Model {
     /// Per-unit scratch for the dead-unit test.
     seen: Vec<bool>,
     last_correct: u32,
+    /// 1 + the index in x of the first non-finite input value of the last train_step (which
+    /// then changed nothing and returned NaN), or 0.
+    bad_input: u32,
     /// Batch of the last forward pass (what `preactivation` reads).
     last_batch: usize,
 }
@@ -388,6 +392,7 @@ impl Model {
             stats: AlignedBuf::zeroed(nl * LAYER_WORDS + GLOBAL_WORDS)?,
             seen: vec![false; max_out],
             last_correct: 0,
+            bad_input: 0,
             last_batch: 0,
             layers,
         };
@@ -466,6 +471,10 @@ impl Model {
     }
     pub fn last_correct(&self) -> u32 {
         self.last_correct
+    }
+    /// Index in x (batch, in₀) of the first non-finite value the last train_step found, if any.
+    pub fn bad_input(&self) -> Option<usize> {
+        self.bad_input.checked_sub(1).map(|i| i as usize)
     }
     pub fn optimizer(&self) -> &Optimizer {
         &self.opt
@@ -720,10 +729,20 @@ impl Model {
     /// without statistics, clipping or constraints may still be running on the pool when this
     /// returns (pool::for_each_chunk_deferred); every accessor of the regions, and the next
     /// step, completes it first (pool::join).
+    ///
+    /// x is (batch, in₀). A NaN or ±Inf in it is the caller's mistake, not a training event: the
+    /// step then changes nothing (not even the gradient region), returns NaN and records where
+    /// (`bad_input`).
     pub fn train_step(&mut self, x: &[f32], y: Targets, batch: usize) -> f32 {
         pool::join();
+        self.bad_input = 0;
         if batch == 0 {
             return 0.0;
+        }
+        if let Some(i) = finite::first_non_finite(&x[..batch * self.input_size()]) {
+            // i < batch·in₀ floats, which fit in wasm32 memory: i + 1 fits in u32
+            self.bad_input = i as u32 + 1;
+            return f32::NAN;
         }
         let chunks = self.step_chunks(batch);
         if !self.ensure_step(batch, chunks) {

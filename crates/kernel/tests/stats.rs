@@ -116,13 +116,18 @@ fn non_finite_values_are_counted_not_fatal() {
     let mut m = Model::new(&s).unwrap();
     init_model(&mut m, 4);
     m.set_stats(true);
-    let loss = m.train_step(&[f32::NAN, 1.0, 0.5, 0.5], Targets::Dense(&[0.0, 1.0]), 2);
+    // A NaN input is refused before anything runs (tests/finite.rs), so the NaN comes from the
+    // weights: W₀ is (in, out) row-major, and row 0 (input 0 to all 3 units) set to NaN makes
+    // every sample's z and a of layer 0 NaN (relu keeps NaN, as TensorFlow): 2 samples ×
+    // (3 + 3) entries; layer 1's z and a for both samples: 2 × (1 + 1).
+    let wo = m.layout()[0][0] as usize;
+    m.params_mut()[wo..wo + 3].fill(f32::NAN);
+    let loss = m.train_step(&[1.0, 1.0, 0.5, 0.5], Targets::Dense(&[0.0, 1.0]), 2);
     assert!(loss.is_nan());
+    assert_eq!(m.bad_input(), None);
     let st = m.stats();
-    // sample 0's z and a of layer 0 (3 + 3 entries) are NaN (relu keeps NaN, as TensorFlow),
-    // and so are layer 1's z and a for that sample (1 + 1).
-    assert_eq!(st[w::NONFINITE_ACT], 6.0);
-    assert_eq!(st[LAYER_WORDS + w::NONFINITE_ACT], 2.0);
+    assert_eq!(st[w::NONFINITE_ACT], 12.0);
+    assert_eq!(st[LAYER_WORDS + w::NONFINITE_ACT], 4.0);
     assert!(st[w::NONFINITE_GRAD] > 0.0, "dW0 = xᵀ·dz has NaN entries");
     assert!(st[w::NONFINITE_WEIGHT] > 0.0);
     assert_eq!(st[2 * LAYER_WORDS + g::NONFINITE_LOSS], 1.0);

@@ -32,6 +32,7 @@ export interface KernelExports {
   gg_predict(h: number, x: number, batch: number, out: number): void;
   gg_evaluate(h: number, x: number, y: number, batch: number, out: number): void;
   gg_last_correct(h: number): number;
+  gg_model_bad_input(h: number): number;
   gg_model_set_stats(h: number, on: number): void;
   gg_model_stats(h: number): number;
   gg_model_trainable_count(h: number): number;
@@ -48,7 +49,7 @@ const CORE_EXPORTS = ['gg_abi_version', 'gg_simd', 'gg_alloc', 'gg_free', 'gg_sg
 export const MODEL_EXPORTS = [
   'gg_model_new', 'gg_model_free', 'gg_model_param_count', 'gg_model_params', 'gg_model_grads',
   'gg_model_layout', 'gg_init_fill', 'gg_model_set_optimizer', 'gg_model_set_lr', 'gg_train_step',
-  'gg_forward_backward', 'gg_predict', 'gg_evaluate', 'gg_last_correct', 'gg_model_set_stats',
+  'gg_forward_backward', 'gg_predict', 'gg_evaluate', 'gg_last_correct', 'gg_model_bad_input', 'gg_model_set_stats',
   'gg_model_stats', 'gg_model_trainable_count', 'gg_model_moving_layout', 'gg_model_opt_state',
   'gg_model_opt_state_len', 'gg_model_opt_step', 'gg_model_set_opt_step',
 ] as const;

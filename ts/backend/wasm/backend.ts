@@ -286,6 +286,10 @@ export class WasmModel implements BackendModel {
     return loss;
   }
 
+  badInput(): number {
+    return (this.kernel.exports.gg_model_bad_input(this.live()) >>> 0) - 1;
+  }
+
   forwardBackward(x: Float32Array, y: Targets, batch: number): number {
     const h = this.live();
     const [xp, yp] = this.stage(x, y, batch);
