@@ -125,7 +125,7 @@ export function trainTableMarkdown(result) {
   const notes = [
     '',
     `Medians of ${result.reps} interleaved repetition(s), each in a fresh Node process; min–max over the repetitions.`,
-    'Timed: one `fit()` call of one epoch, shuffled, after an untimed warm-up of a few batches; ' +
+    `Timed: one \`fit()\` call of one epoch, shuffled, after an untimed warm-up \`fit()\` of ${result.warmupBatches ?? 'a few'} batches on the same model (TF.js cpu: 3); ` +
       '"extrapolated" rows time a prefix of the training set and report its rate.',
     'train acc: the timed epoch\'s running accuracy as the library reports it; test acc: evaluation on the 10,000 test images ' +
       `after that one epoch (rows below ${pct(MIN_TEST_ACC_AFTER_EPOCH, 0)} are flagged "not verified").`,
