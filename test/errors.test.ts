@@ -358,7 +358,8 @@ describe('on the wasm backend, fit finds a NaN/±Inf in x in the batch that hold
     const x = Float32Array.from(data.x); x[37 * 4 + 1] = NaN; // sample 37: batch 4 of 8 unshuffled
     let batchesEnded = 0, trainBegun = 0;
     const cb = { onTrainBegin: () => { trainBegun++; }, onBatchEnd: () => { batchesEnded++; } };
-    await expect(m.fit(x, data.y, { batchSize: 8, shuffle: false, callbacks: [cb] }))
+    // with statistics every step: the failed step must not leave collection switched on
+    await expect(m.fit(x, data.y, { batchSize: 8, shuffle: false, statsEvery: 1, callbacks: [cb] }))
       .rejects.toThrow(/^fit: x contains NaN at sample 37, feature 1; inputs must be finite numbers$/);
     expect([trainBegun, batchesEnded]).toEqual([1, 4]);
     expect(flat(m)).toEqual(w0);
@@ -366,6 +367,11 @@ describe('on the wasm backend, fit finds a NaN/±Inf in x in the batch that hold
     const after = optState(m);
     expect(after.step).toBe(before.step);
     expect(Array.from(after.slots)).toEqual(Array.from(before.slots));
+    const bm = (m as unknown as { compiled: { backendModel: gg.BackendModel } }).compiled.backendModel;
+    const stats = JSON.stringify(bm.getStats());
+    expect(stats).not.toBe('null'); // the 4 good steps collected
+    await m.fit(data.x, data.y, { batchSize: 8, epochs: 1 }); // no statistics wanted
+    expect(JSON.stringify(bm.getStats())).toBe(stats);
     await expectTrains(m);
     m.dispose();
   });

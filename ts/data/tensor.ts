@@ -93,9 +93,9 @@ function fromNested(where: string, what: string, rows: unknown[], cols: number, 
 /**
  * Normalises x (or dense targets) to a (rows, cols) Float32Array. `cols` is the model's input
  * size (or output size for targets); `colsName` words the messages ('features' / 'values').
- * Does not copy a Float32Array that is already flat. Checks finiteness.
+ * Does not copy a Float32Array that is already flat. Checks finiteness unless `finite` is false
+ * (fit() with a backend that checks its batches itself).
  */
-/** `finite: false` leaves the NaN/±Inf check to the caller (fit() with a backend that checks its batches). */
 export function toMatrix(where: string, what: string, v: unknown, cols: number, colsName = 'features', finite = true): Matrix {
   const sizeName = colsName === 'features' ? 'input size' : 'output size';
   let m: Matrix;

@@ -597,6 +597,7 @@ export class Sequential {
           for (const p of statsWanted) if (p.wantsStats!(step)) collect = true;
           if (collect) bm.setCollectStats(true);
           const loss = trainRows(order.subarray(start, start + bs), bs);
+          if (collect) bm.setCollectStats(false);
           const bad = loss !== loss && batchesChecked ? bm.badInput!() : -1;
           if (bad >= 0) {
             // x (bs, nIn) of this step had a NaN/±Inf: the step changed nothing; undo the epoch's
@@ -608,7 +609,6 @@ export class Sequential {
             throw nonFiniteInput(w, 'x', Xd[sample * nIn + feature], sample, feature, nIn);
           }
           this.iterations++;
-          if (collect) bm.setCollectStats(false);
           const nCorrect = accuracyOn ? bm.lastCorrect() : 0;
           const stats = collect ? bm.getStats() : null;
           let handled = false;

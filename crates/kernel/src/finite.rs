@@ -5,9 +5,9 @@
 //! dataset before `fit()` reads it from RAM once more (60,000 MNIST images, 188 MB: ~20 ms on
 //! every `fit()` call, 3–5% of a one-epoch call).
 
-/// Values per block of the fast pass. A block is one OR-reduction that LLVM vectorises (the
-/// exponent test is integer-only); only a block holding a bad value is scanned again for its
-/// index, so the common all-finite case is the fast pass alone.
+/// Values per block of the fast pass. A block is one branch-free reduction (has_non_finite);
+/// only a block holding a bad value is scanned again for its index, so the common all-finite
+/// case is the fast pass alone.
 const BLOCK: usize = 512;
 /// f32 exponent bits: all ones exactly for NaN and ±Inf.
 const EXP: u32 = 0x7f80_0000;
