@@ -27,9 +27,11 @@ export interface WasmBackendOptions extends WasmSource {
    * for any thread count. Where threads cannot run it falls back to 'simd' with a console notice.
    * 'relaxed-simd': the GEMM micro-kernel uses fused multiply-add (f32x4.relaxed_madd), for
    * engines with relaxed SIMD (Chrome 114+, Node 22+; Node 20 with
-   * --experimental-wasm-relaxed-simd): faster, but results differ from 'simd' in the last bits
-   * and between CPUs with and without FMA, which is why 'auto' never picks it. Where the engine
-   * lacks relaxed SIMD it falls back to 'simd' with a console notice.
+   * --experimental-wasm-relaxed-simd). Its peak is higher (1.13× in bench/gemm-peak.mjs on AMD
+   * EPYC), but there its GEMMs and MNIST training ran at 'simd''s speed (loads, not arithmetic,
+   * bound the micro-kernel); results differ from 'simd' in the last bits and between CPUs with
+   * and without FMA, which is why 'auto' never picks it. Where the engine lacks relaxed SIMD it
+   * falls back to 'simd' with a console notice.
    */
   variant?: WasmVariantOption;
   /** simd-threads: number of worker threads (1..64); default: os.availableParallelism() in
