@@ -28,8 +28,8 @@ export interface WasmBackendOptions extends WasmSource {
    * 'relaxed-simd': the GEMM micro-kernel uses fused multiply-add (f32x4.relaxed_madd), for
    * engines with relaxed SIMD (Chrome 114+, Node 22+; Node 20 with
    * --experimental-wasm-relaxed-simd). Its peak is higher (1.13× in bench/gemm-peak.mjs on AMD
-   * EPYC), but there its GEMMs and MNIST training ran at 'simd''s speed (loads, not arithmetic,
-   * bound the micro-kernel); results differ from 'simd' in the last bits and between CPUs with
+   * EPYC), but there its GEMMs and MNIST training ran at 'simd''s speed (the micro-kernel
+   * reaches 83–88% of the fused peak, the same GFLOP/s as 'simd' at ~100% of its own); results differ from 'simd' in the last bits and between CPUs with
    * and without FMA, which is why 'auto' never picks it. Where the engine lacks relaxed SIMD it
    * falls back to 'simd' with a console notice.
    */
