@@ -20,7 +20,7 @@ import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { trainTableMarkdown, label, BASELINE } from './train-report.mjs';
+import { trainTableMarkdown, label, pairedRatio, BASELINE } from './train-report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -363,18 +363,20 @@ function headline(train) {
   if (!rows.length) return null;
   const byVariant = new Map();
   for (const r of rows) byVariant.set(r.contender, [...(byVariant.get(r.contender) ?? []), r]);
+  const both = (paired, ofMedians, d) => `${paired.toFixed(d)}×${ofMedians == null ? '' : ` (ratio of medians ${ofMedians.toFixed(d)}×)`}`;
   const parts = [...byVariant].map(
-    ([c, rs]) => `${label(c)}: ${rs.map((r) => `${r.ratioVsTfjsWasm.toFixed(1)}× at batch ${r.batch}`).join(', ')}`,
+    ([c, rs]) => `${label(c)}: ${rs.map((r) => `${both(r.ratioVsTfjsWasm, r.ratioOfMediansVsTfjsWasm, 1)} at batch ${r.batch}`).join(', ')}`,
   );
-  let text = `Ratio to ${label(BASELINE)} (goal of issue 4: ≥ 10× on one thread) — ${parts.join('; ')}.`;
-  // Thread scaling: each simd-threads:<n> row over the single-threaded simd row.
+  let text = `Ratio to ${label(BASELINE)}, paired by repetition (goal of issue 4: ≥ 10× on one thread) — ${parts.join('; ')}.`;
+  // Thread scaling: each simd-threads:<n> row over the single-threaded simd row, paired.
   const scaling = [];
   for (const r of rows) {
     if (!/^gradguard-simd-threads:\d+$/.test(r.contender)) continue;
     const one = train.summary.find((b) => b.contender === 'gradguard-simd' && b.batch === r.batch);
-    if (one?.samplesPerSec && r.samplesPerSec) scaling.push(`${label(r.contender)} ÷ simd at batch ${r.batch}: ${(r.samplesPerSec / one.samplesPerSec).toFixed(2)}×`);
+    const paired = pairedRatio(train.runs, r.contender, 'gradguard-simd', r.batch);
+    if (paired != null) scaling.push(`${label(r.contender)} ÷ simd at batch ${r.batch}: ${both(paired, one?.samplesPerSec && r.samplesPerSec ? r.samplesPerSec / one.samplesPerSec : null, 2)}`);
   }
-  if (scaling.length) text += ` Thread scaling (goal ≥ 1.7× on 2 cores at batch ≥ 128): ${scaling.join(', ')}.`;
+  if (scaling.length) text += ` Thread scaling, paired (goal ≥ 1.7× on 2 cores at batch ≥ 128): ${scaling.join(', ')}.`;
   return text;
 }
 

@@ -33,19 +33,34 @@ export const label = (c) => {
 };
 
 /**
- * The cost of collecting gradient-health statistics: for each +stats<N> row, 1 − its median
- * samples/s ÷ the same build's median without statistics, at the same batch size. Differences
- * of two noisy medians: a few percent either way is within this machine's noise.
+ * Median over repetitions of contender a's samples/s ÷ contender b's in the same repetition, at
+ * one batch size; null if no repetition has both. Each repetition runs every contender back to
+ * back, so a slow spell of this shared host that lasts a repetition (they last minutes: one
+ * run's simd samples at batch 128 were 57k, 67k and 57k) slows both sides of a paired ratio,
+ * where a ratio of two medians can set one side's slow sample against the other's fast one.
+ * gemm.mjs and threads.mjs pair their rounds the same way.
  */
-export function statsCost(summary) {
+export function pairedRatio(runs, a, b, batch) {
+  const of = (c) => new Map(runs.filter((r) => r.contender === c && r.batch === batch && !r.error && r.samplesPerSec > 0)
+    .map((r) => [r.rep, r.samplesPerSec]));
+  const [A, B] = [of(a), of(b)];
+  return median([...A].filter(([rep]) => B.has(rep)).map(([rep, v]) => v / B.get(rep)));
+}
+
+/**
+ * The cost of collecting gradient-health statistics: for each +stats<N> row, 1 − the paired
+ * ratio of its samples/s to the same build's without statistics, at the same batch size. Still
+ * noisy: a few percent either way is within this machine's noise.
+ */
+export function statsCost(summary, runs) {
   const out = [];
   for (const r of summary) {
     const m = GG_ID.exec(r.contender);
-    if (!m || m[3] === undefined || r.samplesPerSec == null) continue;
+    if (!m || m[3] === undefined) continue;
     const baseId = r.contender.slice(0, r.contender.indexOf('+stats'));
-    const base = summary.find((b) => b.contender === baseId && b.batch === r.batch);
-    if (!base?.samplesPerSec) continue;
-    out.push({ contender: r.contender, base: baseId, every: Number(m[3]), batch: r.batch, cost: 1 - r.samplesPerSec / base.samplesPerSec });
+    const ratio = pairedRatio(runs, r.contender, baseId, r.batch);
+    if (ratio == null) continue;
+    out.push({ contender: r.contender, base: baseId, every: Number(m[3]), batch: r.batch, cost: 1 - ratio });
   }
   return out;
 }
@@ -91,7 +106,8 @@ export function summarize(runs, contenders, batches) {
   }
   for (const row of rows) {
     const base = rows.find((r) => r.contender === BASELINE && r.batch === row.batch);
-    row.ratioVsTfjsWasm =
+    row.ratioVsTfjsWasm = pairedRatio(runs, row.contender, BASELINE, row.batch);
+    row.ratioOfMediansVsTfjsWasm =
       base?.samplesPerSec && row.samplesPerSec != null ? row.samplesPerSec / base.samplesPerSec : null;
   }
   return rows;
@@ -124,7 +140,9 @@ export function trainTableMarkdown(result) {
   }
   const notes = [
     '',
-    `Medians of ${result.reps} interleaved repetition(s), each in a fresh Node process; min–max over the repetitions.`,
+    `Medians of ${result.reps} interleaved repetition(s), each in a fresh Node process; min–max over the repetitions. ` +
+      '× TF.js wasm: the median over repetitions of the ratio within each repetition (paired: a slow spell of this shared host ' +
+      'slows both sides of a ratio), not the ratio of the two medians.',
     `Timed: one \`fit()\` call of one epoch, shuffled, after an untimed warm-up \`fit()\` of ${result.warmupBatches ?? 'a few'} batches on the same model (TF.js cpu: 3); ` +
       '"extrapolated" rows time a prefix of the training set and report its rate.',
     'train acc: the timed epoch\'s running accuracy as the library reports it; test acc: evaluation on the 10,000 test images ' +
@@ -132,12 +150,12 @@ export function trainTableMarkdown(result) {
     'Peak RSS: `process.resourceUsage().maxRSS` of the child process, including the dataset it loaded ' +
       '(60,000 × 784 float32 = 188 MB in JS, plus any copy the library makes).',
   ];
-  const costs = result.quick ? [] : statsCost(result.summary);
+  const costs = result.quick ? [] : statsCost(result.summary, result.runs);
   if (costs.length) {
     notes.push(
-      'Cost of the gradient-health statistics (1 − samples/s with ÷ without; issue 3 goal: ≤ 5% every step, negligible every 16): ' +
+      'Cost of the gradient-health statistics (1 − samples/s with ÷ without, paired by repetition; issue 3 goal: ≤ 5% every step, negligible every 16): ' +
         costs.map((c) => `every ${c.every === 1 ? 'step' : `${c.every} steps`} at batch ${c.batch}: ${(c.cost * 100).toFixed(1)}%`).join(', ') +
-        ' (a difference of two noisy medians: ± a few % is noise).',
+        ' (noisy: ± a few % is noise).',
     );
   }
   for (const [c, why] of Object.entries(result.skipped ?? {})) notes.push(`${label(c)}: not run (${why}).`);
