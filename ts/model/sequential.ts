@@ -584,6 +584,11 @@ export class Sequential {
         const snapshot = bm.getParams();
         const optSnapshot = bm.getOptimizerState();
         const iterationsAtEpoch = this.iterations;
+        const restoreEpochStart = (): void => {
+          bm.setParams(snapshot);
+          bm.setOptimizerState(optSnapshot);
+          this.iterations = iterationsAtEpoch;
+        };
         await runHook(cbs, 'onEpochBegin', epoch, {});
         if (shuffle) this.shuffleRng.shuffle(order);
         let lossSum = 0, correct = 0, seen = 0;
@@ -602,9 +607,7 @@ export class Sequential {
           if (bad >= 0) {
             // x (bs, nIn) of this step had a NaN/±Inf: the step changed nothing; undo the epoch's
             // earlier steps, as for a non-finite loss, and name the sample as the up-front scan would.
-            bm.setParams(snapshot);
-            bm.setOptimizerState(optSnapshot);
-            this.iterations = iterationsAtEpoch;
+            restoreEpochStart();
             const sample = order[start + Math.floor(bad / nIn)], feature = bad % nIn;
             throw nonFiniteInput(w, 'x', Xd[sample * nIn + feature], sample, feature, nIn);
           }
@@ -623,9 +626,7 @@ export class Sequential {
             await runHook(cbs, 'onBatchEnd', b, logs);
           }
           if (!handled && !Number.isFinite(loss) && !this.stopTraining && !this._restartRequested) {
-            bm.setParams(snapshot);
-            bm.setOptimizerState(optSnapshot);
-            this.iterations = iterationsAtEpoch;
+            restoreEpochStart();
             const err = new NonFiniteError(
               `fit: the loss became ${loss} at epoch ${epoch}, batch ${b} (step ${step}); the weights were restored to ` +
                 `the start of epoch ${epoch}, with the optimizer's state (moments, step counter) as it was then. Likely causes: a learning rate too high ` +
