@@ -666,22 +666,18 @@ impl Model {
         });
         // g₀ += g_c for c = 1, 2, … per element: element-wise, so any split of the elements
         // (REDUCE_CHUNK) gives the same bits.
-        let (g, cg) = (self.grads.as_mut_slice(), &self.ws.cg);
-        let add = |lo: usize, hi: usize, g: &mut [f32]| {
-            for c in 1..chunks {
-                let src = &cg[(c - 1) * n + lo..(c - 1) * n + hi];
-                g.iter_mut().zip(src).for_each(|(gi, &si)| *gi += si);
+        if sum {
+            let (g, copies) = (self.grads.as_mut_slice(), &self.ws.cg[..(chunks - 1) * n]);
+            if pool::use_chunks(n * (chunks - 1), REDUCE_PAR_MIN) {
+                let gs = SyncSlice::new(g);
+                pool::for_each_chunk(pool::chunk_count(n, REDUCE_CHUNK), |i| {
+                    let (lo, hi) = (i * REDUCE_CHUNK, ((i + 1) * REDUCE_CHUNK).min(n));
+                    // SAFETY: chunk i alone writes [lo, hi) of the gradient region.
+                    optim::add_copies(unsafe { gs.range(lo, hi) }, copies, n, lo);
+                });
+            } else {
+                optim::add_copies(g, copies, n, 0);
             }
-        };
-        if sum && pool::use_chunks(n * (chunks - 1), REDUCE_PAR_MIN) {
-            let gs = SyncSlice::new(g);
-            pool::for_each_chunk(pool::chunk_count(n, REDUCE_CHUNK), |i| {
-                let (lo, hi) = (i * REDUCE_CHUNK, ((i + 1) * REDUCE_CHUNK).min(n));
-                // SAFETY: chunk i alone writes [lo, hi) of the gradient region.
-                add(lo, hi, unsafe { gs.range(lo, hi) });
-            });
-        } else if sum {
-            add(0, n, g);
         }
         if collect {
             // merge the chunks' activation statistics in chunk order; chunk 0's flags collect
