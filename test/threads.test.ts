@@ -56,6 +56,16 @@ const bigSpec: ModelSpec = {
   loss: 'sparse_categorical_crossentropy',
   fromLogits: false,
 };
+/** More inputs than the GEMM's k-block (400): steps of ≤ 64 rows split this first layer by input
+ *  features into 3 parts and leave its update running on the pool (model.rs, input_split_step). */
+const wideInputSpec: ModelSpec = {
+  layers: [
+    { kind: 'dense', inputSize: 803, units: 67, activation: 'relu', activationParam: 0, useBias: true },
+    { kind: 'dense', inputSize: 67, units: 10, activation: 'softmax', activationParam: 0, useBias: true },
+  ],
+  loss: 'sparse_categorical_crossentropy',
+  fromLogits: false,
+};
 /** Trains `steps` steps at `batch` on seeded random data; returns the parameters and losses. */
 function train(backend: WasmBackend, spec: ModelSpec, batch: number, steps: number, stats: boolean) {
   const m = backend.createModel(spec);
@@ -67,9 +77,12 @@ function train(backend: WasmBackend, spec: ModelSpec, batch: number, steps: numb
   const classes = spec.layers[spec.layers.length - 1].units;
   const losses: number[] = [];
   const statWords: number[] = [];
-  for (let s = 0; s < steps; s++) {
-    const x = Float32Array.from({ length: batch * inSize }, () => 2 * rng.uniform() - 1);
-    const y = Int32Array.from({ length: batch }, () => Math.floor(rng.uniform() * classes));
+  // All batches first, so that each step's batch is staged right as the last step returns.
+  const data = Array.from({ length: steps }, () => ({
+    x: Float32Array.from({ length: batch * inSize }, () => 2 * rng.uniform() - 1),
+    y: Int32Array.from({ length: batch }, () => Math.floor(rng.uniform() * classes)),
+  }));
+  for (const { x, y } of data) {
     losses.push(m.trainStep(x, y, batch));
     if (stats) {
       const st = m.getStats();
@@ -108,9 +121,12 @@ describe('simd-threads', () => {
   });
 
   // Batches over 64 rows are split into row chunks (128: 2, 131: 3) run on the pool; 128 runs
-  // with the measured thresholds, the others with every parallel path forced.
+  // with the measured thresholds, the others with every parallel path forced. Batches of ≤ 64
+  // rows with more than 400 inputs split the first layer by inputs; each step's x is new, so a
+  // deferred update reading the step's x while the next batch is staged over it would show here.
   for (const [spec, batch, name, forced] of [[bigSpec, 128, 'big, batch 128, real thresholds', false],
-    [bigSpec, 131, 'big, batch 131', true], [bigSpec, 33, 'big, batch 33', true], [clsSpec, 5, 'small, batch 5', true]] as const) {
+    [bigSpec, 131, 'big, batch 131', true], [bigSpec, 33, 'big, batch 33', true], [clsSpec, 5, 'small, batch 5', true],
+    [wideInputSpec, 64, 'wide input, batch 64, real thresholds', false], [wideInputSpec, 7, 'wide input, batch 7', true]] as const) {
     // Without statistics the optimizer update takes the flat (parallel) path; with them, the
     // per-tensor path that also reduces the statistics.
     it(`training is bit-identical to simd and across 1/2/3 threads (${name}, without and with statistics)`, async () => {

@@ -277,7 +277,10 @@ describe.each(['simd', 'scalar'] as const)('WasmBackend (%s)', (variant) => {
     initModel(m, 2);
     m.setOptimizer(adam(0.01));
     const { x, y } = classData(64, 6);
-    m.trainStep(x, y, 64); // the largest batch first: buffers and workspace sized here
+    // The largest batch first: buffers and workspace sized here (two steps: x is staged in two
+    // buffers in turn, see WasmModel.xs).
+    m.trainStep(x, y, 64);
+    m.trainStep(x, y, 64);
     const bytes = b.memoryBytes, ptrs = m.bufferPointers;
     for (let i = 0; i < 300; i++) {
       const batch = [64, 32, 1, 63][i % 4];

@@ -20,9 +20,12 @@ pub extern "C" fn gg_simd() -> u32 { cfg!(target_feature = "simd128") as u32 }
 #[no_mangle]
 pub extern "C" fn gg_relaxed_simd() -> u32 { cfg!(target_feature = "relaxed-simd") as u32 }
 
-/// 16-byte aligned, zeroed; 0 on failure or for 0 bytes.
+/// 16-byte aligned, zeroed; 0 on failure or for 0 bytes. Like gg_free, it first completes a
+/// deferred pass (docs/abi.md): the block it returns, or the one gg_free releases, may be the
+/// x a deferred pass still reads.
 #[no_mangle]
 pub extern "C" fn gg_alloc(bytes: u32) -> *mut u8 {
+    crate::pool::join();
     if bytes == 0 { return core::ptr::null_mut(); }
     match Layout::from_size_align(bytes as usize, ALIGN) {
         Ok(l) => unsafe { alloc_zeroed(l) },
@@ -33,6 +36,7 @@ pub extern "C" fn gg_alloc(bytes: u32) -> *mut u8 {
 /// `bytes` must be the size given to `gg_alloc`.
 #[no_mangle]
 pub unsafe extern "C" fn gg_free(ptr: *mut u8, bytes: u32) {
+    crate::pool::join();
     if ptr.is_null() || bytes == 0 { return; }
     dealloc(ptr, Layout::from_size_align_unchecked(bytes as usize, ALIGN));
 }

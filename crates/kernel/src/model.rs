@@ -16,6 +16,7 @@ use crate::batchnorm;
 use crate::clip;
 use crate::constraints::{self, Constraint};
 use crate::dense;
+use crate::gemm::{self, Trans};
 use crate::finite;
 use crate::loss::{self, Input, LossKind, Targets};
 use crate::clip::Clip;
@@ -102,6 +103,11 @@ struct Workspace {
     /// the units seen positive (Σ out flags per chunk, at act_off).
     act: Vec<ActAcc>,
     seen: Vec<bool>,
+    /// An input-split step's partial products x[:, part]·W₀[part, :] of parts 1.. (parts − 1
+    /// blocks of (batch, out₀); part 0's goes straight to z₀), sized by `ensure_step`.
+    zpart: Vec<f32>,
+    /// An input-split step's dL/dz₀ (batch, out₀), gathered from the row chunks.
+    dz0: Vec<f32>,
 }
 
 /// Rows [r0, r0 + n) of a batch of `batch` rows: layer l's z and a for them are rows r0.. of
@@ -136,14 +142,15 @@ struct BnCtx<'a> {
     scratch: &'a mut [f64],
 }
 
-/// Forward pass of `rows` into the workspace arrays z and a. x is (rows.n, in₀); pt is the
-/// trainable part of the parameters. `bn` must be given when a batchnorm layer is present (then
-/// rows must be the whole batch).
+/// Forward pass of `rows` into the workspace arrays z and a, layers `from`.. (their input for
+/// from > 0: layer from − 1's a, already there). x is (rows.n, in₀); pt is the trainable part
+/// of the parameters. `bn` must be given when a batchnorm layer is present (then rows must be
+/// the whole batch).
 #[allow(clippy::too_many_arguments)]
-fn forward_rows(layers: &[Layer], pt: &[f32], x: &[f32], rows: Rows, z: &SyncSlice<f32>, a: &SyncSlice<f32>,
-                mut bn: Option<&mut BnCtx>) {
+fn forward_rows(layers: &[Layer], from: usize, pt: &[f32], x: &[f32], rows: Rows, z: &SyncSlice<f32>,
+                a: &SyncSlice<f32>, mut bn: Option<&mut BnCtx>) {
     let batch = rows.n;
-    for (l, layer) in layers.iter().enumerate() {
+    for (l, layer) in layers.iter().enumerate().skip(from) {
         let r = rows.of(layer);
         // SAFETY: these rows of layer l (and of layer l − 1 below) belong to this call alone;
         // the caller keeps concurrent calls on disjoint rows.
@@ -176,13 +183,14 @@ fn forward_rows(layers: &[Layer], pt: &[f32], x: &[f32], rows: Rows, z: &SyncSli
     }
 }
 
-/// Loss and backward pass of `rows` after `forward_rows` on the same x: writes the whole
-/// gradient region `grads` (this rows' share of d(mean loss over rows.batch)/dθ) and returns the
-/// loss summed over the rows. d0 and d1 are scratch of ≥ rows.n × widest layer each.
+/// Loss and backward pass of `rows` after `forward_rows` on the same x: writes the gradient
+/// region `grads` of layers `to`.. (this rows' share of d(mean loss over rows.batch)/dθ) and
+/// returns the loss summed over the rows. d0 and d1 are scratch of ≥ rows.n × widest layer each.
+/// With to > 0, layer to − 1's dL/dz for the rows (rows.n, out) goes to `dz_out`.
 #[allow(clippy::too_many_arguments)]
-fn backward_rows(layers: &[Layer], (head, loss): (Head, LossKind), pt: &[f32], x: &[f32], y: Targets, rows: Rows,
-                 z: &SyncSlice<f32>, a: &SyncSlice<f32>, d0: &mut [f32], d1: &mut [f32], grads: &mut [f32],
-                 mut bn: Option<&mut BnCtx>) -> f64 {
+fn backward_rows(layers: &[Layer], to: usize, (head, loss): (Head, LossKind), pt: &[f32], x: &[f32], y: Targets,
+                 rows: Rows, z: &SyncSlice<f32>, a: &SyncSlice<f32>, d0: &mut [f32], d1: &mut [f32],
+                 grads: &mut [f32], mut bn: Option<&mut BnCtx>, dz_out: Option<&mut [f32]>) -> f64 {
     let nl = layers.len();
     let batch = rows.n;
     // SAFETY (every z/a read below): these rows were written by this call's forward_rows and
@@ -198,7 +206,7 @@ fn backward_rows(layers: &[Layer], (head, loss): (Head, LossKind), pt: &[f32], x
         // a = f(z): dL/dz = dL/da · f'(z)
         activations::backward(last.act, d, zl, al, last.out);
     }
-    for l in (0..nl).rev() {
+    for l in (to..nl).rev() {
         let layer = &layers[l];
         let input: &[f32] = if l == 0 { x } else { za(&layers[l - 1]).1 };
         let (gw, gb) = grads[layer.w.start..layer.b.end].split_at_mut(layer.w.len());
@@ -224,6 +232,10 @@ fn backward_rows(layers: &[Layer], (head, loss): (Head, LossKind), pt: &[f32], x
         }
         core::mem::swap(&mut dc, &mut dn);
     }
+    if let Some(out) = dz_out {
+        let n = batch * layers[to - 1].out;
+        out[..n].copy_from_slice(&dc[..n]);
+    }
     total
 }
 
@@ -237,6 +249,88 @@ const STEP_GRAD_FLOATS: usize = 1 << 25;
 /// spinning helper costs a few µs, see pool.rs).
 const REDUCE_PAR_MIN: usize = 64 * 1024;
 const REDUCE_CHUNK: usize = 16 * 1024;
+
+/// Pass 3 of `Model::input_split_step`: chunk i < blocks computes the first layer's gradient
+/// for rows [i·rb, (i + 1)·rb) of W₀ (input features) and applies the update rule to them (the
+/// last block also to b₀); chunk blocks + j applies the rule to the j-th 16 Ki-element chunk of
+/// the other layers. p, g, m and v are over the trainable region. A deferred pass: Copy, and
+/// it owns raw views of what it touches, which nothing else reads or writes until pool::join.
+#[derive(Clone, Copy)]
+struct InputSplitUpdate {
+    /// (batch, inp): the step's x, which the host keeps until the next call (docs/abi.md)
+    x: SyncSlice<f32>,
+    /// (batch, o0)
+    dz0: SyncSlice<f32>,
+    p: SyncSlice<f32>,
+    g: SyncSlice<f32>,
+    m: SyncSlice<f32>,
+    v: SyncSlice<f32>,
+    batch: usize,
+    inp: usize,
+    o0: usize,
+    /// Rows of W₀ per block (the last may have fewer): a quarter of a part, so that a thread
+    /// that is free early (a helper, while the caller is back in the host staging the next
+    /// batch) can take over some of the other thread's rows.
+    rb: usize,
+    /// W₀'s offset and b₀'s length (b₀ follows W₀; 0 without bias).
+    w0: usize,
+    b0: usize,
+    /// Where the other layers start (b₀'s end).
+    rest: usize,
+}
+
+impl InputSplitUpdate {
+    /// Chunk i's gradient and its range [lo, hi) of the regions (see the struct). Not generic
+    /// and not inlined: the GEMM and the bias sum exist once, not once per update rule.
+    ///
+    /// # Safety
+    /// Chunk i of this pass alone may touch [lo, hi) of g; x and dz0 must not be written.
+    #[inline(never)]
+    unsafe fn grad_of(&self, i: usize, blocks: usize) -> (usize, usize) {
+        let s = self;
+        if i >= blocks {
+            let lo = s.rest + (i - blocks) * optim::PAR_CHUNK;
+            return (lo, (lo + optim::PAR_CHUNK).min(s.p.len()));
+        }
+        let (f0, f1) = (i * s.rb, ((i + 1) * s.rb).min(s.inp));
+        let (lo, hi) = (s.w0 + f0 * s.o0, s.w0 + f1 * s.o0);
+        // z₀ = x·W₀ + b₀  →  dW₀ = xᵀ·dz₀; rows F of it: x[:, F]ᵀ·dz₀
+        gemm::sgemm(Trans::T, Trans::N, f1 - f0, s.o0, s.batch, 1.0, s.x.slice(f0, s.x.len()), s.inp,
+            s.dz0.slice(0, s.dz0.len()), s.o0, 0.0, s.g.range(lo, hi), s.o0);
+        if i + 1 < blocks || s.b0 == 0 {
+            return (lo, hi);
+        }
+        // db₀ = Σ_rows dz₀, in row order (dense::backward's sum)
+        let db = s.g.range(hi, hi + s.b0);
+        db.fill(0.0);
+        for row in s.dz0.slice(0, s.dz0.len()).chunks_exact(s.o0) {
+            db.iter_mut().zip(row).for_each(|(d, &v)| *d += v);
+        }
+        (lo, hi + s.b0)
+    }
+}
+
+impl optim::RuleFn for InputSplitUpdate {
+    fn call<R: optim::Rule>(self, rule: R) {
+        let s = self;
+        let rest_chunks = pool::chunk_count(s.p.len() - s.rest, optim::PAR_CHUNK);
+        let blocks = s.inp.div_ceil(s.rb);
+        // Chunk order: the first half of W₀'s row blocks, the other layers' chunks, the other
+        // half. The pool hands out chunks from both ends (caller: front, helpers: back), as in
+        // pass 1, so each thread starts on the rows whose part it multiplied there, and the
+        // short chunks in the middle go to whichever finishes its half first.
+        let head = blocks.div_ceil(2);
+        pool::for_each_chunk_deferred(blocks + rest_chunks, move |c| {
+            let i = if c < head { c } else if c < head + rest_chunks { blocks + c - head } else { c - rest_chunks };
+            // SAFETY: chunk i alone touches [lo, hi) of p, g, m and v (its rows of W₀, and b₀
+            // for the last block, or its own chunk of the other layers); x and dz0 are only read.
+            unsafe {
+                let (lo, hi) = s.grad_of(i, blocks);
+                optim::flat(s.p.range(lo, hi), s.g.slice(lo, hi), s.m.range(lo, hi), s.v.range(lo, hi), rule);
+            }
+        });
+    }
+}
 
 #[derive(Debug)]
 pub struct Model {
@@ -544,15 +638,28 @@ impl Model {
             return false;
         };
         let old = core::mem::take(&mut self.ws);
-        self.ws = Workspace { batch, z, a, d0, d1, xh, cg: old.cg, partial: old.partial, act: old.act, seen: old.seen };
+        self.ws = Workspace { batch, z, a, d0, d1, xh, cg: old.cg, partial: old.partial, act: old.act, seen: old.seen,
+            zpart: old.zpart, dz0: old.dz0 };
         true
     }
 
-    /// `ensure_batch` plus the gradient copies of a step split into `chunks`; false if memory
-    /// cannot be had.
-    fn ensure_step(&mut self, batch: usize, chunks: usize) -> bool {
+    /// `ensure_batch` plus the gradient copies of a step split into `chunks` and the buffers of
+    /// an input split into `parts` (1: none); false if memory cannot be had.
+    fn ensure_step(&mut self, batch: usize, chunks: usize, parts: usize) -> bool {
         if !self.ensure_batch(batch) {
             return false;
+        }
+        if parts > 1 {
+            let o0 = self.layers[0].out;
+            let (Some(nz), Some(nd)) = ((parts - 1).checked_mul(batch * o0), batch.checked_mul(o0)) else { return false };
+            if nz > self.ws.zpart.len() {
+                let Some(v) = try_zeroed(nz) else { return false };
+                self.ws.zpart = v;
+            }
+            if nd > self.ws.dz0.len() {
+                let Some(v) = try_zeroed(nd) else { return false };
+                self.ws.dz0 = v;
+            }
         }
         let Some(ng) = (chunks - 1).checked_mul(self.grads.len()) else { return false };
         if ng > self.ws.cg.len() {
@@ -578,7 +685,7 @@ impl Model {
         let (z, a) = (SyncSlice::new(&mut self.ws.z), SyncSlice::new(&mut self.ws.a));
         let mut bn = BnCtx { mode, nt: self.n_train, moving: pm, inv: &mut self.bn_inv, xh: &mut self.ws.xh,
             scratch: &mut self.scratch };
-        forward_rows(&self.layers, pt, x, Rows::all(batch), &z, &a, Some(&mut bn));
+        forward_rows(&self.layers, 0, pt, x, Rows::all(batch), &z, &a, Some(&mut bn));
     }
 
     /// The last layer's z and a (batch, out_L) after `forward`.
@@ -596,8 +703,8 @@ impl Model {
         let mut bn = BnCtx { mode: Mode::Train, nt: self.n_train, moving: pm, inv: &mut self.bn_inv,
             xh: &mut self.ws.xh, scratch: &mut self.scratch };
         let head = (self.head, self.loss);
-        backward_rows(&self.layers, head, pt, x, y, Rows::all(batch), &z, &a, &mut self.ws.d0, &mut self.ws.d1,
-            self.grads.as_mut_slice(), Some(&mut bn))
+        backward_rows(&self.layers, 0, head, pt, x, y, Rows::all(batch), &z, &a, &mut self.ws.d0, &mut self.ws.d1,
+            self.grads.as_mut_slice(), Some(&mut bn), None)
     }
 
     /// Chunks of a training step's data-parallel split of a batch of `batch` rows (1 = no
@@ -647,7 +754,7 @@ impl Model {
             // gradient copy; x, y and the parameters are only read.
             unsafe {
                 let g = if c == 0 { g0.range(0, n) } else { cg.range((c - 1) * n, c * n) };
-                forward_rows(layers, pt, &x[r0 * inp..r1 * inp], rows, &z, &a, None);
+                forward_rows(layers, 0, pt, &x[r0 * inp..r1 * inp], rows, &z, &a, None);
                 if collect {
                     // the activation statistics of these rows, while they are in this core's cache
                     let (acc, sn) = (acts.range(c * nl, (c + 1) * nl), seen.range(c * total, (c + 1) * total));
@@ -659,8 +766,8 @@ impl Model {
                             &mut sn[layer.act_off..layer.act_off + layer.out]);
                     }
                 }
-                let l = backward_rows(layers, head, pt, &x[r0 * inp..r1 * inp], y.rows(r0, r1, out), rows, &z, &a,
-                    d0.range(r0 * widest, r1 * widest), d1.range(r0 * widest, r1 * widest), g, None);
+                let l = backward_rows(layers, 0, head, pt, &x[r0 * inp..r1 * inp], y.rows(r0, r1, out), rows, &z, &a,
+                    d0.range(r0 * widest, r1 * widest), d1.range(r0 * widest, r1 * widest), g, None, None);
                 partial.write(c, l);
             }
         });
@@ -696,6 +803,91 @@ impl Model {
             }
         }
         self.ws.partial[..chunks].iter().sum()
+    }
+
+    /// Parts of an input-split step: the k-blocks of the first layer's product (gemm::k_block);
+    /// 1 (no split) for in₀ ≤ the GEMM's KC or a model with batchnorm. See `input_split_step`.
+    fn input_parts(&self) -> usize {
+        if self.layers.iter().any(|l| l.kind != LayerKind::Dense) {
+            return 1;
+        }
+        let inp = self.layers[0].inp;
+        inp.div_ceil(gemm::k_block(inp))
+    }
+
+    /// A training step of one row chunk (batch ≤ STEP_ROWS; dense layers; no statistics or
+    /// clipping; `parts` > 1) that shares its first layer, most of an MNIST-like model's work,
+    /// between threads by input features, in three passes:
+    /// 1. by part p (features F_p = the p-th k-block of in₀): x[:, F_p]·W₀[F_p, :] (part 0 into
+    ///    z₀, the others into ws.zpart);
+    /// 2. on the calling thread: z₀ = ((part 0 + part 1) + …), which is the unsplit product's
+    ///    value bit for bit (gemm::k_block), bias and activation, the other layers' forward,
+    ///    the loss, their backward into the gradient region, and dL/dz₀ into ws.dz0;
+    /// 3. `InputSplitUpdate`: by block of W₀'s rows, dW₀ = xᵀ·dz₀ for those rows and the update
+    ///    rule on them while they are in cache; by 16 Ki-element chunk, the rule on the other
+    ///    layers. Left running on the pool as the step returns (pool::for_each_chunk_deferred):
+    ///    it reads x, so the host stages the next batch into another buffer (docs/abi.md).
+    ///
+    /// Why: a batch of ≤ 64 rows is not split by rows (`step_chunks`), and its per-operation
+    /// GEMM splits are too small to pay (gemm::PAR_MIN_MACS), so on 2 threads such a step ran at
+    /// one thread's speed (MNIST at batch 32: 0.95× of the simd build in fit()). Split by input
+    /// features, each thread keeps its own rows of W₀, their gradient and optimizer slots from
+    /// step to step (the pool hands the caller the front chunks and helpers the back ones, and
+    /// both passes order the work the same way); what crosses between cores is x's columns and
+    /// dL/dz₀, (batch, out₀) floats. For larger batches the row split stays: in fit()-like
+    /// loops at batch 128 and 256 this step ran 0.91–0.94× and 0.95–1.01× of the row split.
+    ///
+    /// Which thread runs a part or block never changes a value, and the step computes what the
+    /// unsplit step computes (`forward`, `backward`, `Optimizer::update`), bit for bit: the
+    /// product's blocks are summed in its own order, dW₀'s rows are independent dot products
+    /// over the batch, db₀ is summed in row order, and the update is element-wise.
+    fn input_split_step(&mut self, x: &[f32], y: Targets, batch: usize, parts: usize) -> f64 {
+        let nt = self.n_train;
+        let (inp, o0) = (self.layers[0].inp, self.layers[0].out);
+        let fb = gemm::k_block(inp);
+        let x = &x[..batch * inp];
+        let total;
+        {
+            let layers = &self.layers[..];
+            let pt = &self.params.as_slice()[..nt];
+            let (z, a) = (SyncSlice::new(&mut self.ws.z), SyncSlice::new(&mut self.ws.a));
+            let zp = SyncSlice::new(&mut self.ws.zpart);
+            // Pass 1. z = x·W + b → z₀ before the bias, one input part at a time.
+            let w0 = &pt[layers[0].w.clone()];
+            pool::for_each_chunk(parts, |p| {
+                let (f0, f1) = (p * fb, ((p + 1) * fb).min(inp));
+                // SAFETY: part p alone writes its block (z₀'s first batch·out₀ floats for p = 0).
+                let c = unsafe {
+                    if p == 0 { z.range(0, batch * o0) } else { zp.range((p - 1) * batch * o0, p * batch * o0) }
+                };
+                gemm::sgemm(Trans::N, Trans::N, batch, o0, f1 - f0, 1.0, &x[f0..], inp, &w0[f0 * o0..], o0, 0.0, c, o0);
+            });
+            // Pass 2 (no pass is running: the SyncSlices are this thread's alone).
+            // SAFETY: z₀ and a₀ are layer 0's blocks, disjoint from zpart; forward_rows and
+            // backward_rows touch the other layers' blocks.
+            unsafe {
+                let z0 = z.range(0, batch * o0);
+                for p in 1..parts {
+                    let o = (p - 1) * batch * o0;
+                    z0.iter_mut().zip(zp.slice(o, o + batch * o0)).for_each(|(zi, &v)| *zi += v);
+                }
+                activations::forward_bias(layers[0].act, z0, a.range(0, batch * o0), &pt[layers[0].b.clone()], o0);
+            }
+            let rows = Rows::all(batch);
+            forward_rows(layers, 1, pt, x, rows, &z, &a, None);
+            total = backward_rows(layers, 1, (self.head, self.loss), pt, x, y, rows, &z, &a, &mut self.ws.d0,
+                &mut self.ws.d1, self.grads.as_mut_slice(), None, Some(&mut self.ws.dz0[..batch * o0]));
+        }
+        // Pass 3.
+        let l0 = &self.layers[0];
+        let (m, v) = self.state.as_mut_slice().split_at_mut(nt);
+        self.opt.with_rule(InputSplitUpdate {
+            x: SyncSlice::shared(x), dz0: SyncSlice::shared(&self.ws.dz0[..batch * o0]),
+            p: SyncSlice::new(&mut self.params.as_mut_slice()[..nt]), g: SyncSlice::new(&mut self.grads.as_mut_slice()[..nt]),
+            m: SyncSlice::new(m), v: SyncSlice::new(&mut v[..nt]),
+            batch, inp, o0, rb: fb.div_ceil(4), w0: l0.w.start, b0: l0.b.len(), rest: l0.b.end,
+        });
+        total
     }
 
     fn count_correct(&self, y: Targets, batch: usize) -> u32 {
@@ -741,11 +933,25 @@ impl Model {
             return f32::NAN;
         }
         let chunks = self.step_chunks(batch);
-        if !self.ensure_step(batch, chunks) {
-            return f32::NAN;
-        }
         let collect = self.stats_on;
         let clip = self.opt.cfg.clip;
+        // One row chunk without statistics or clipping (they need the whole gradient before the
+        // update) may split its first layer by inputs instead.
+        let parts = if chunks == 1 && !collect && clip == Clip::Off { self.input_parts() } else { 1 };
+        if !self.ensure_step(batch, chunks, parts) {
+            return f32::NAN;
+        }
+        if parts > 1 {
+            self.last_batch = batch;
+            let total = self.input_split_step(x, y, batch, parts);
+            self.last_correct = self.count_correct(y, batch);
+            if self.layers.iter().any(|l| l.kc != Constraint::None || l.bc != Constraint::None) {
+                // the constraints act on the updated weights: the update must be done
+                pool::join();
+                self.apply_constraints();
+            }
+            return (total / batch as f64) as f32;
+        }
         // A split step without statistics or clipping leaves the gradient copies to the update
         // (Optimizer::update_summed), which may then run on as the step returns
         // (Optimizer::defer) unless constraints still have to follow it.

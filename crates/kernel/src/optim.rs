@@ -210,29 +210,63 @@ impl Optimizer {
                    tensors: &[Range<usize>], acc: Option<StatsAcc>) {
         let n = params.len();
         let (m, v) = state.split_at_mut(n);
+        let par = if !self.parallel { Par::Off } else if self.defer { Par::Deferred } else { Par::On };
+        self.with_rule(Drive { p: params, g: grads, m, v, tensors, acc, par });
+    }
+
+    /// Builds this step's update rule (step t = iterations + 1, decoupled weight decay folded
+    /// in) and hands it to `f`, then counts the step. For callers that apply the rule to their
+    /// own ranges (a split step's fused update, model.rs); `update` is the usual way in.
+    pub(crate) fn with_rule<F: RuleFn>(&mut self, f: F) {
         let c = self.cfg;
         let t = self.iterations + 1;
         let (lr, eps, mu) = (c.lr, c.epsilon, c.momentum);
         let wd = c.weight_decay * c.lr; // θ ← θ − θ·wd·lr
-        let par = if !self.parallel { Par::Off } else if self.defer { Par::Deferred } else { Par::On };
         // One monomorphised loop per rule (a `match` inside the element loop would not vectorise).
         match c.kind {
-            OptKind::Sgd if mu == 0.0 => drive(params, grads, m, v, tensors, acc, wd, par, Sgd { lr }),
-            OptKind::Sgd if c.nesterov => drive(params, grads, m, v, tensors, acc, wd, par, Nesterov { lr, mu }),
-            OptKind::Sgd => drive(params, grads, m, v, tensors, acc, wd, par, Momentum { lr, mu }),
-            OptKind::RmsProp if mu > 0.0 => drive(params, grads, m, v, tensors, acc, wd, par,
-                RmsPropMomentum { lr, mu, rho: c.rho, k: 1.0 - c.rho, eps }),
-            OptKind::RmsProp => drive(params, grads, m, v, tensors, acc, wd, par,
-                RmsProp { lr, rho: c.rho, k: 1.0 - c.rho, eps }),
-            OptKind::Adagrad => drive(params, grads, m, v, tensors, acc, wd, par, Adagrad { lr, eps }),
+            OptKind::Sgd if mu == 0.0 => decayed(f, wd, Sgd { lr }),
+            OptKind::Sgd if c.nesterov => decayed(f, wd, Nesterov { lr, mu }),
+            OptKind::Sgd => decayed(f, wd, Momentum { lr, mu }),
+            OptKind::RmsProp if mu > 0.0 => decayed(f, wd, RmsPropMomentum { lr, mu, rho: c.rho, k: 1.0 - c.rho, eps }),
+            OptKind::RmsProp => decayed(f, wd, RmsProp { lr, rho: c.rho, k: 1.0 - c.rho, eps }),
+            OptKind::Adagrad => decayed(f, wd, Adagrad { lr, eps }),
             OptKind::Adam | OptKind::AdamW => {
                 let (b1, b2) = (c.beta_1, c.beta_2);
                 let tf = t as f64;
                 let alpha = (lr as f64 * (1.0 - (b2 as f64).powf(tf)).sqrt() / (1.0 - (b1 as f64).powf(tf))) as f32;
-                drive(params, grads, m, v, tensors, acc, wd, par, Adam { alpha, k1: 1.0 - b1, k2: 1.0 - b2, eps })
+                decayed(f, wd, Adam { alpha, k1: 1.0 - b1, k2: 1.0 - b2, eps })
             }
         }
         self.iterations = t;
+    }
+}
+
+/// Work to do with a step's update rule, monomorphised per rule (`Optimizer::with_rule`).
+pub(crate) trait RuleFn {
+    fn call<R: Rule>(self, rule: R);
+}
+
+/// `rule`, behind decoupled weight decay when `wd` (wd·lr) is not 0.
+#[inline(always)]
+fn decayed<F: RuleFn, R: Rule>(f: F, wd: f32, rule: R) {
+    if wd != 0.0 { f.call(Decay { wd, rule }) } else { f.call(rule) }
+}
+
+/// The update over whole regions (`Optimizer::update_from`).
+struct Drive<'a> {
+    p: &'a mut [f32],
+    g: Grads<'a>,
+    m: &'a mut [f32],
+    v: &'a mut [f32],
+    tensors: &'a [Range<usize>],
+    acc: Option<StatsAcc<'a>>,
+    par: Par,
+}
+
+impl RuleFn for Drive<'_> {
+    #[inline(always)]
+    fn call<R: Rule>(self, rule: R) {
+        drive_rule(self.p, self.g, self.m, self.v, self.tensors, self.acc, self.par, rule)
     }
 }
 
@@ -373,21 +407,6 @@ enum Grads<'a> {
 /// How an update may use the pool (see `Optimizer::parallel`, `Optimizer::defer`).
 #[derive(Clone, Copy, PartialEq)]
 enum Par { Off, On, Deferred }
-
-/// Applies `rule` to every element (after decoupled weight decay when `wd`, which is wd·lr, is
-/// not 0).
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn drive<R: Rule>(
-    p: &mut [f32], g: Grads, m: &mut [f32], v: &mut [f32], tensors: &[Range<usize>],
-    acc: Option<StatsAcc>, wd: f32, par: Par, rule: R,
-) {
-    if wd != 0.0 {
-        drive_rule(p, g, m, v, tensors, acc, par, Decay { wd, rule })
-    } else {
-        drive_rule(p, g, m, v, tensors, acc, par, rule)
-    }
-}
 
 #[inline(always)]
 fn drive_rule<R: Rule>(
@@ -544,7 +563,7 @@ fn stats_block<R: Rule>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], 
 
 /// Elements per chunk of a threaded flat update: 16 Ki elements = 4 arrays × 64 KiB, big enough
 /// that claiming a chunk (an atomic compare-and-swap, pool.rs) is nothing next to its work.
-const PAR_CHUNK: usize = 16 * 1024;
+pub(crate) const PAR_CHUNK: usize = 16 * 1024;
 /// Regions shorter than this stay on the calling thread. With the pool's spinning helpers a
 /// hand-off costs a few µs (pool.rs), and an Adam update of 64 Ki parameters takes ~40 µs, so
 /// the MNIST seed model's update (118,282 parameters, 8 chunks) is shared, after a split step
@@ -600,7 +619,7 @@ fn par_flat<R: Rule>(p: &mut [f32], g: Grads, m: &mut [f32], v: &mut [f32], par:
 }
 
 #[inline(always)]
-fn flat<R: Rule>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], rule: R) {
+pub(crate) fn flat<R: Rule>(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], rule: R) {
     for (((pi, &gi), mi), vi) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
         *pi = rule.step(*pi, gi, mi, vi);
     }

@@ -155,8 +155,23 @@ fn pool_runs_every_chunk_once_and_split_steps_match_one_thread() {
         m.set_optimizer(3, &[1e-2, 0.9, 0.999, 1e-7, 0.0, 0.0, 0.0, 0.9, 0.1, 0.0, 0.0, 0.0]).unwrap();
         let x: Vec<f32> = (0..131 * 29).map(|_| lcg(&mut seed)).collect();
         let y: Vec<i32> = (0..131).map(|i| (i * 7 % 5) as i32).collect();
-        let losses: Vec<u32> = (0..4).map(|_| m.train_step(&x, Targets::Sparse(&y), 131).to_bits()).collect();
-        (losses, m.params().iter().map(|v| v.to_bits()).collect::<Vec<u32>>())
+        let mut losses: Vec<u32> = (0..4).map(|_| m.train_step(&x, Targets::Sparse(&y), 131).to_bits()).collect();
+        let mut params: Vec<u32> = m.params().iter().map(|v| v.to_bits()).collect();
+        // An input-split step (batch ≤ 64, 801 inputs: 3 parts), whose update is deferred, with
+        // a max-norm constraint that must wait for it (spec version 2: 16 words per layer).
+        let mut s = vec![2u32, 2, 0, 0];
+        s.extend_from_slice(&[0, 801, 19, 1, 0, 1, 0, 0, 1, 0.05f32.to_bits(), 0, 0, 0, 0, 0, 0]);
+        s.extend_from_slice(&[0, 19, 5, 7, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let mut m = Model::new(&s).unwrap();
+        m.params_mut().iter_mut().for_each(|p| *p = lcg(&mut seed) * 0.1);
+        m.set_optimizer(3, &[1e-2, 0.9, 0.999, 1e-7, 0.0, 0.0, 0.0, 0.9, 0.1, 0.0, 0.0, 0.0]).unwrap();
+        for t in 0..4 {
+            let x: Vec<f32> = (0..37 * 801).map(|_| lcg(&mut seed)).collect();
+            let y: Vec<i32> = (0..37).map(|i| ((i + t) * 3 % 5) as i32).collect();
+            losses.push(m.train_step(&x, Targets::Sparse(&y), 37).to_bits());
+        }
+        params.extend(m.params().iter().map(|v| v.to_bits()));
+        (losses, params)
     };
     let alone = step();
     fn spawn(tb: *mut rayon::ThreadBuilder) -> bool {
@@ -201,6 +216,6 @@ fn pool_runs_every_chunk_once_and_split_steps_match_one_thread() {
             assert_eq!(DEFERRED_SLOTS[i].swap(0, Ordering::SeqCst), want, "deferred pass {pass}, chunk {i} of {count}");
         }
     }
-    assert_eq!(step(), alone, "a split step on 3 threads gives the 1-thread bits");
+    assert_eq!(step(), alone, "split steps (by rows, by inputs) on 3 threads give the 1-thread bits");
 }
 

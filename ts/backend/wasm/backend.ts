@@ -96,7 +96,14 @@ export class WasmModel implements BackendModel {
   private readonly inputSize: number;
   private readonly outputSize: number;
   private readonly sparse: boolean;
-  private readonly x: WasmBuffer;
+  /**
+   * Two x buffers, used in turn by every call that stages x: the kernel may leave the last
+   * training step's update running on its workers (docs/abi.md, "Deferred pass"), and that
+   * update reads the step's x, so the next batch must go to the other buffer. (Every export
+   * completes the deferred pass first, so the buffer is free again one call later.)
+   */
+  private readonly xs: [WasmBuffer, WasmBuffer];
+  private xTurn = 0;
   private readonly y: WasmBuffer;
   private readonly out: WasmBuffer;
   private readonly scratch: WasmBuffer;
@@ -110,7 +117,7 @@ export class WasmModel implements BackendModel {
     this.inputSize = spec.layers[0].inputSize;
     this.outputSize = spec.layers[spec.layers.length - 1].units;
     this.sparse = spec.loss === 'sparse_categorical_crossentropy';
-    this.x = new WasmBuffer(kernel);
+    this.xs = [new WasmBuffer(kernel), new WasmBuffer(kernel)];
     this.y = new WasmBuffer(kernel);
     this.out = new WasmBuffer(kernel);
     this.scratch = new WasmBuffer(kernel);
@@ -221,7 +228,8 @@ export class WasmModel implements BackendModel {
    *  hold `batch` rows (y pointer 0 without). Take memory views after this: an alloc may have
    *  grown memory. */
   private reserve(batch: number, withY: boolean): [number, number] {
-    const xp = this.x.ensure(4 * Math.max(batch * this.inputSize, 1));
+    this.xTurn ^= 1;
+    const xp = this.xs[this.xTurn].ensure(4 * Math.max(batch * this.inputSize, 1));
     const yp = withY ? this.y.ensure(4 * Math.max(this.sparse ? batch : batch * this.outputSize, 1)) : 0;
     return [xp, yp];
   }
@@ -349,17 +357,18 @@ export class WasmModel implements BackendModel {
     if (this.handle === 0) return;
     // Reverse order of allocation (scratch, model, then x/y/out as calls needed them), so the
     // allocator's free lists end as they began and the next model gets the same addresses.
+    this.xs[0].release();
     this.out.release();
     this.y.release();
-    this.x.release();
+    this.xs[1].release();
     this.kernel.exports.gg_model_free(this.handle);
     this.handle = 0;
     this.scratch.release();
   }
 
   /** Byte pointers of the model's own buffers (for tests: the leak test compares them). */
-  get bufferPointers(): { x: number; y: number; out: number; scratch: number } {
-    return { x: this.x.ptr, y: this.y.ptr, out: this.out.ptr, scratch: this.scratch.ptr };
+  get bufferPointers(): { x: number; x2: number; y: number; out: number; scratch: number } {
+    return { x: this.xs[0].ptr, x2: this.xs[1].ptr, y: this.y.ptr, out: this.out.ptr, scratch: this.scratch.ptr };
   }
 }
 

@@ -221,6 +221,14 @@ pub fn col_block(n: usize) -> usize {
     (n.div_ceil(8).div_ceil(nr) * nr).max(64usize.div_ceil(nr) * nr)
 }
 
+/// Depth of the k-blocks a product of depth k is cut into (`balanced_block(k, KC)`: the last
+/// may be shorter). A product over k-range [i·d, (i + 1)·d) alone, added to the others' in block
+/// order, gives the bits of the whole product: an element is its first block's sum, then each
+/// later block's sum added to it (β = 1). model.rs splits the first layer's x·W that way.
+pub fn k_block(k: usize) -> usize {
+    balanced_block(k, KC, 1)
+}
+
 /// C ← β·C; β = 0 writes zeros without reading C.
 fn scale_c(m: usize, n: usize, beta: f32, c: &mut [f32], ldc: usize) {
     for i in 0..m {
