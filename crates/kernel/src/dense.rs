@@ -24,15 +24,22 @@ pub fn forward(x: &[f32], w: &[f32], b: &[f32], act: Act, batch: usize, inp: usi
 pub fn backward(x: &[f32], w: &[f32], dz: &[f32], batch: usize, inp: usize, out: usize,
                 dw: &mut [f32], db: &mut [f32], dx: Option<&mut [f32]>) {
     sgemm(Trans::T, Trans::N, inp, out, batch, 1.0, x, inp, dz, out, 0.0, dw, out);
-    if !db.is_empty() {
-        db.fill(0.0);
-        if out > 0 {
-            for row in dz[..batch * out].chunks_exact(out) {
-                db.iter_mut().zip(row).for_each(|(d, &g)| *d += g);
-            }
-        }
-    }
+    bias_grad(dz, batch, out, db);
     if let Some(dx) = dx {
         sgemm(Trans::N, Trans::T, batch, inp, out, 1.0, dz, out, w, out, 0.0, &mut dx[..batch * inp], inp);
+    }
+}
+
+/// db = Σ_rows dz over `batch` rows of `out`, row after row (the order every path that computes
+/// a bias gradient shares, so that they agree bit for bit); nothing when db is empty (no bias).
+pub fn bias_grad(dz: &[f32], batch: usize, out: usize, db: &mut [f32]) {
+    if db.is_empty() {
+        return;
+    }
+    db.fill(0.0);
+    if out > 0 {
+        for row in dz[..batch * out].chunks_exact(out) {
+            db.iter_mut().zip(row).for_each(|(d, &g)| *d += g);
+        }
     }
 }

@@ -106,7 +106,8 @@ struct Workspace {
     /// An input-split step's partial products x[:, part]·W₀[part, :] of parts 1.. (parts − 1
     /// blocks of (batch, out₀); part 0's goes straight to z₀), sized by `ensure_step`.
     zpart: Vec<f32>,
-    /// An input-split step's dL/dz₀ (batch, out₀), gathered from the row chunks.
+    /// An input-split step's dL/dz₀ (batch, out₀): written by its second pass, read by the
+    /// third (possibly still running: pool::join first).
     dz0: Vec<f32>,
 }
 
@@ -300,12 +301,7 @@ impl InputSplitUpdate {
         if i + 1 < blocks || s.b0 == 0 {
             return (lo, hi);
         }
-        // db₀ = Σ_rows dz₀, in row order (dense::backward's sum)
-        let db = s.g.range(hi, hi + s.b0);
-        db.fill(0.0);
-        for row in s.dz0.slice(0, s.dz0.len()).chunks_exact(s.o0) {
-            db.iter_mut().zip(row).for_each(|(d, &v)| *d += v);
-        }
+        dense::bias_grad(s.dz0.slice(0, s.dz0.len()), s.batch, s.o0, s.g.range(hi, hi + s.b0));
         (lo, hi + s.b0)
     }
 }
