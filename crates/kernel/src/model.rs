@@ -801,14 +801,17 @@ impl Model {
         self.ws.partial[..chunks].iter().sum()
     }
 
-    /// Parts of an input-split step: the k-blocks of the first layer's product (gemm::k_block);
-    /// 1 (no split) for in₀ ≤ the GEMM's KC or a model with batchnorm. See `input_split_step`.
-    fn input_parts(&self) -> usize {
+    /// Parts of an input-split step of `batch` rows: the k-blocks of the first layer's product
+    /// (gemm::k_block); 1 (no split) for in₀ ≤ the GEMM's KC, a model with batchnorm, or when
+    /// the parts' partial products ((parts − 1) × batch × out₀ floats) would exceed the memory a
+    /// row split may take for its gradient copies (STEP_GRAD_FLOATS). See `input_split_step`.
+    fn input_parts(&self, batch: usize) -> usize {
         if self.layers.iter().any(|l| l.kind != LayerKind::Dense) {
             return 1;
         }
-        let inp = self.layers[0].inp;
-        inp.div_ceil(gemm::k_block(inp))
+        let (inp, o0) = (self.layers[0].inp, self.layers[0].out);
+        let parts = inp.div_ceil(gemm::k_block(inp));
+        if (parts - 1).saturating_mul(batch).saturating_mul(o0) > STEP_GRAD_FLOATS { 1 } else { parts }
     }
 
     /// A training step of one row chunk (batch ≤ STEP_ROWS; dense layers; no statistics or
@@ -933,9 +936,13 @@ impl Model {
         let clip = self.opt.cfg.clip;
         // One row chunk without statistics or clipping (they need the whole gradient before the
         // update) may split its first layer by inputs instead.
-        let parts = if chunks == 1 && !collect && clip == Clip::Off { self.input_parts() } else { 1 };
+        let mut parts = if chunks == 1 && !collect && clip == Clip::Off { self.input_parts(batch) } else { 1 };
         if !self.ensure_step(batch, chunks, parts) {
-            return f32::NAN;
+            // the split's buffers are an extra: without them the unsplit step computes the same
+            parts = 1;
+            if !self.ensure_step(batch, chunks, 1) {
+                return f32::NAN;
+            }
         }
         if parts > 1 {
             self.last_batch = batch;
