@@ -58,14 +58,7 @@ const bigSpec: ModelSpec = {
 };
 /** More inputs than the GEMM's k-block (400): steps of ≤ 64 rows split this first layer by input
  *  features into 3 parts and leave its update running on the pool (model.rs, input_split_step). */
-const wideInputSpec: ModelSpec = {
-  layers: [
-    { kind: 'dense', inputSize: 803, units: 67, activation: 'relu', activationParam: 0, useBias: true },
-    { kind: 'dense', inputSize: 67, units: 10, activation: 'softmax', activationParam: 0, useBias: true },
-  ],
-  loss: 'sparse_categorical_crossentropy',
-  fromLogits: false,
-};
+const wideInputSpec = denseSpec('sparse_categorical_crossentropy', [[803, 67, 'relu'], [67, 10, 'softmax']]);
 /** Trains `steps` steps at `batch` on seeded random data; returns the parameters and losses. */
 function train(backend: WasmBackend, spec: ModelSpec, batch: number, steps: number, stats: boolean) {
   const m = backend.createModel(spec);

@@ -98,7 +98,7 @@ export class WasmModel implements BackendModel {
   private readonly sparse: boolean;
   /**
    * Two x buffers, used in turn by every call that stages x: the kernel may leave the last
-   * training step's update running on its workers (docs/abi.md, "Deferred pass"), and that
+   * training step's update running on its workers (docs/abi.md, "Deferred update"), and that
    * update reads the step's x, so the next batch must go to the other buffer. (Every export
    * completes the deferred pass first, so the buffer is free again one call later.)
    */
