@@ -97,15 +97,21 @@ for (const s of quick ? [256] : [256, 1024]) {
 }
 
 console.log('\nMNIST-shaped training samples/s (784-128-128-10, Adam, random data; median of', ROUNDS, 'rounds)');
-console.log('batch  stats   simd    thr×1   thr×2   ×2/×1  paired');
+// "worker": the share of the ×2 run's parallel passes that its worker thread took part in
+// (WasmBackend.poolActivity); a pass without it runs at one thread's speed, so a low share
+// explains a low ×2 figure (a worker descheduled by the host, or asleep and late).
+console.log('batch  stats   simd    thr×1   thr×2   ×2/×1  paired  worker');
 for (const batch of quick ? [32, 128] : [32, 128, 256]) {
   for (const stats of [false, true]) {
     const runs = contenders.map(([, b]) => mnistStep(b, batch, stats));
     runs.forEach((r) => { for (let i = 0; i < 20; i++) r.call(); });
     const times = runs.map(() => []);
+    const a0 = contenders[2][1].poolActivity;
     for (let r = 0; r < ROUNDS; r++) runs.forEach((x, i) => times[i].push(sample(x.call, 0.25)));
+    const a1 = contenders[2][1].poolActivity, passes = a1.passes - a0.passes;
+    const worker = passes > 0 ? `${(100 * (1 - (a1.passesWithoutWorker - a0.passesWithoutWorker) / passes)).toFixed(1)}%` : '–';
     const sps = times.map((t) => batch / median(t));
-    console.log(String(batch).padEnd(6), String(stats).padEnd(6), sps.map((x) => x.toFixed(0).padStart(7)).join(' '), (sps[2] / sps[1]).toFixed(2).padStart(7), paired(times[1], times[2]).toFixed(2).padStart(7));
+    console.log(String(batch).padEnd(6), String(stats).padEnd(6), sps.map((x) => x.toFixed(0).padStart(7)).join(' '), (sps[2] / sps[1]).toFixed(2).padStart(7), paired(times[1], times[2]).toFixed(2).padStart(7), worker.padStart(7));
     runs.forEach((r) => r.m.dispose());
   }
 }

@@ -319,6 +319,32 @@ describe('simd-threads', () => {
     m.dispose();
   }, 120_000);
 
+  it('poolActivity counts the parallel passes and their chunks (all 0 without a pool)', async () => {
+    const run = async (variant: 'simd' | 'simd-threads') => {
+      const b = await load(variant === 'simd' ? { variant } : { variant, threads: 2 });
+      const m = b.createModel(bigSpec);
+      initModel(m, 4);
+      m.setOptimizer(adam(0.001));
+      const rng = new Rng(9);
+      const x = Float32Array.from({ length: 128 * 301 }, () => 2 * rng.uniform() - 1);
+      const y = Int32Array.from({ length: 128 }, () => Math.floor(rng.uniform() * 10));
+      const a0 = b.poolActivity;
+      for (let i = 0; i < 20; i++) m.trainStep(x, y, 128);
+      m.getParams(); // completes the last step's deferred update
+      const a1 = b.poolActivity;
+      m.dispose();
+      return { passes: a1.passes - a0.passes, chunks: a1.callerChunks + a1.workerChunks - a0.callerChunks - a0.workerChunks,
+        without: a1.passesWithoutWorker - a0.passesWithoutWorker };
+    };
+    // batch 128 on 2 threads: every step is a row split of 2 chunks (one pass) and a deferred
+    // update; each pass has at least 2 chunks
+    const t = await run('simd-threads');
+    expect(t.passes).toBeGreaterThanOrEqual(20);
+    expect(t.chunks).toBeGreaterThanOrEqual(2 * t.passes);
+    expect(t.without).toBeLessThanOrEqual(t.passes);
+    expect(await run('simd')).toEqual({ passes: 0, chunks: 0, without: 0 });
+  }, 60_000);
+
   it('a disposed threaded backend refuses its models with DisposedError (no hang)', async () => {
     const b = await createWasmBackend({ variant: 'simd-threads', threads: 2 });
     const m = b.createModel(clsSpec);

@@ -362,6 +362,14 @@ pub unsafe extern "C" fn gg_worker_run(builder: u32) {
 #[no_mangle]
 pub extern "C" fn gg_pool_join() { crate::pool::join() }
 
+/// Diagnostics: counter `i` of the pool's activity since it started (pool::activity): 0 parallel
+/// passes, 1 chunks run by the calling thread, 2 chunks run by helpers, 3 passes no helper took
+/// part in; 0 for any other i and in the builds without a pool. An f64: exact to 2^53.
+#[no_mangle]
+pub extern "C" fn gg_pool_activity(i: u32) -> f64 {
+    crate::pool::activity().get(i as usize).map_or(0.0, |&c| c as f64)
+}
+
 /// Tests only: 1 runs every parallel pass on the pool whatever its size (thresholds 0), so that
 /// small odd shapes exercise the parallel paths; 0 restores the measured thresholds.
 #[no_mangle]

@@ -57,7 +57,7 @@ mod imp {
     //! sleep, so back-to-back passes (a training loop) hand off for the price of a few cache
     //! misses, and a pass that finds no hot helper never waits for one to wake: the caller just
     //! runs every chunk.
-    use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::SeqCst};
+    use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering::{Relaxed, SeqCst}};
     use core::cell::UnsafeCell;
     use std::sync::OnceLock;
 
@@ -83,6 +83,11 @@ mod imp {
     static HOT: AtomicUsize = AtomicUsize::new(0);
     /// A pass is running: nested passes (a GEMM inside a training-step chunk) run sequentially.
     static IN_PASS: AtomicBool = AtomicBool::new(false);
+    /// `activity`'s counters, each on a cache line of its own: the caller's and the helpers'
+    /// are bumped by different cores at every chunk, and must not make the two share a line.
+    #[repr(align(64))]
+    struct Counter(AtomicU64);
+    static ACTIVITY: [Counter; 4] = [const { Counter(AtomicU64::new(0)) }; 4];
     /// Board polls a helper makes without finding work before it returns to rayon. One poll is
     /// an atomic load of a shared line, under 1 ns: 2^16 polls were shorter than the gap between
     /// two MNIST steps (the JavaScript and staging between them, ~50 µs), so helpers slept in
@@ -141,6 +146,15 @@ mod imp {
     /// `tb` must come from `init`'s spawn callback and be passed here exactly once.
     pub unsafe fn worker_run(tb: *mut rayon::ThreadBuilder) {
         Box::from_raw(tb).run();
+    }
+
+    /// What the pool has done since it started (diagnostics, gg_pool_activity): [parallel passes
+    /// published, chunks the calling thread ran, chunks helpers ran, passes whose every chunk
+    /// ran on the calling thread]. The last counts the passes no helper took part in (asleep in
+    /// rayon, descheduled by the OS, or late): a 2-thread run where it is high ran at about one
+    /// thread's speed for that reason, not because its work did not split.
+    pub fn activity() -> [u64; 4] {
+        core::array::from_fn(|i| ACTIVITY[i].0.load(Relaxed))
     }
 
     /// Threads a pass can use: the caller plus the pool's helpers.
@@ -211,6 +225,7 @@ mod imp {
         while idle < SPIN_ROUNDS {
             match claim(false) {
                 Some(i) => {
+                    ACTIVITY[2].0.fetch_add(1, Relaxed);
                     run(i);
                     idle = 0;
                 }
@@ -245,6 +260,7 @@ mod imp {
     /// Publishes a pass of `count` chunks whose job is at `job`, and makes sure enough helpers
     /// are hot or on their way.
     fn publish(pool: &rayon::ThreadPool, job: *const Job, count: usize) {
+        ACTIVITY[0].0.fetch_add(1, Relaxed);
         JOB.store(job as usize, SeqCst);
         DONE.store(0, SeqCst);
         BOARD.store((count as u64) << 32, SeqCst);
@@ -260,8 +276,14 @@ mod imp {
     /// waits for the ones helpers are still running (spins a little, then sleeps until a
     /// helper's wake-up), and closes the pass.
     fn finish(count: usize) {
+        let mut mine = 0u64;
         while let Some(i) = claim(true) {
             run(i);
+            mine += 1;
+        }
+        ACTIVITY[1].0.fetch_add(mine, Relaxed);
+        if mine == count as u64 {
+            ACTIVITY[3].0.fetch_add(1, Relaxed);
         }
         let mut polls = 0u32;
         loop {
@@ -370,6 +392,11 @@ mod imp {
 
     /// Sequential build: nothing is ever pending.
     pub fn join() {}
+
+    /// Sequential build: no pool, nothing counted.
+    pub fn activity() -> [u64; 4] {
+        [0; 4]
+    }
 }
 
 pub use imp::*;

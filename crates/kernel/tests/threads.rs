@@ -143,7 +143,7 @@ fn chunked_update_is_bit_identical() {
 fn pool_runs_every_chunk_once_and_split_steps_match_one_thread() {
     use gradguard_kernel::loss::Targets;
     use gradguard_kernel::model::Model;
-    use gradguard_kernel::pool::{for_each_chunk, for_each_chunk_deferred, init, join, threads, worker_run};
+    use gradguard_kernel::pool::{activity, for_each_chunk, for_each_chunk_deferred, init, join, threads, worker_run};
     use std::sync::atomic::{AtomicU32, Ordering};
     let _g = FLAG.lock().unwrap();
     let step = || {
@@ -189,8 +189,11 @@ fn pool_runs_every_chunk_once_and_split_steps_match_one_thread() {
     // on; every second one is completed by an explicit join, the others by the next pass.
     static DEFERRED_SLOTS: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
     let mut seed = 5u32;
+    let (before, mut passes, mut chunks) = (activity(), 0u64, 0u64);
     for pass in 0..20_000 {
         let count = 2 + (lcg(&mut seed) + 0.5).mul_add(62.0, 0.0) as usize % 62;
+        passes += 1 + (pass % 3 == 0) as u64;
+        chunks += count as u64 * (1 + (pass % 3 == 0) as u64);
         if pass % 3 == 0 {
             for_each_chunk_deferred(count, |i| {
                 let mut acc = 0u64;
@@ -216,6 +219,11 @@ fn pool_runs_every_chunk_once_and_split_steps_match_one_thread() {
             assert_eq!(DEFERRED_SLOTS[i].swap(0, Ordering::SeqCst), want, "deferred pass {pass}, chunk {i} of {count}");
         }
     }
+    // The activity counters (gg_pool_activity) account for every pass and chunk exactly once.
+    let d: Vec<u64> = activity().iter().zip(before).map(|(a, b)| a - b).collect();
+    assert_eq!(d[0], passes, "passes published");
+    assert_eq!(d[1] + d[2], chunks, "chunks run by the caller and by helpers");
+    assert!(d[3] <= d[0], "passes without a helper ({}) ≤ passes ({})", d[3], d[0]);
     assert_eq!(step(), alone, "split steps (by rows, by inputs) on 3 threads give the 1-thread bits");
 }
 

@@ -398,6 +398,18 @@ export class WasmBackend implements Backend {
     return typeof f === 'function' ? f() : 1;
   }
 
+  /**
+   * What the kernel's thread pool has done since it started (simd-threads; all 0 in the other
+   * builds): parallel passes, the chunks of work the calling thread and the workers ran, and
+   * the passes no worker took part in (asleep, descheduled by the OS, or late), which ran at one
+   * thread's speed. A diagnostic for thread-scaling figures (bench/threads.mjs reports it).
+   */
+  get poolActivity(): { passes: number; callerChunks: number; workerChunks: number; passesWithoutWorker: number } {
+    const f = (this.kernel.exports as { gg_pool_activity?: (i: number) => number }).gg_pool_activity;
+    const c = (i: number): number => (typeof f === 'function' ? f(i) : 0);
+    return { passes: c(0), callerChunks: c(1), workerChunks: c(2), passesWithoutWorker: c(3) };
+  }
+
   private disposed = false;
   /**
    * Ends the kernel's worker threads (simd-threads build); a no-op for the single-threaded
