@@ -723,8 +723,9 @@ impl Model {
     /// was built and measured at batch 128: 0.86× of the row split's fit() loop on 2 threads
     /// (two interleaved runs) and 0.95× on one. Both threads read all of x (the helper from
     /// the caller's cache, where the host staged it), and on these VMs each block's update
-    /// still ran ~4× its one-thread time on 2 threads although no other core had touched its
-    /// data (false sharing ruled out: 64-byte aligned regions gave the same). Nor does the
+    /// still ran ~4× its one-thread time with both threads updating at once, though nearly all
+    /// of its data was its own core's (false sharing ruled out: 64-byte aligned regions gave
+    /// the same). Nor does the
     /// first layer's weight gradient leave the chunks: taken over the whole batch by blocks of
     /// W₀'s rows and fused with their update in the deferred pass (the input split's pass 3;
     /// no gradient copy of W₀), the step ran 0.94–0.95× of this one on 2 threads at batch 128.
