@@ -724,8 +724,11 @@ impl Model {
     /// (two interleaved runs) and 0.95× on one. Both threads read all of x (the helper from
     /// the caller's cache, where the host staged it), and on these VMs each block's update
     /// still ran ~4× its one-thread time with both threads updating at once, though nearly all
-    /// of its data was its own core's (false sharing ruled out: 64-byte aligned regions gave
-    /// the same). Nor does the
+    /// of its data was its own core's: its columns are 256-byte pieces of every weight row, and
+    /// on these VMs two cores writing that close together slow each other 5.5–6.3× (no byte
+    /// shared; 64-byte aligned regions gave the same; bench/interleave.mjs), while contiguous
+    /// regions of ≥ 64 KB per thread (this split's row chunks, the update's 16 Ki-element
+    /// chunks) cost nothing. Nor does the
     /// first layer's weight gradient leave the chunks: taken over the whole batch by blocks of
     /// W₀'s rows and fused with their update in the deferred pass (the input split's pass 3;
     /// no gradient copy of W₀), the step ran 0.94–0.95× of this one on 2 threads at batch 128.
