@@ -5,10 +5,10 @@
 // worker A the even blocks, worker B the odd ones — first each alone, then both at once, for
 // block sizes from half the arrays down to 64 elements (256 bytes, a column block of a
 // 128-wide weight row). Neither touches the other's bytes; only the distance between their
-// writes changes. On the 2-core EPYC VMs this project runs on (2026-11-29, two runs):
+// writes changes. On the 2-core EPYC VMs this project runs on (2026-11-29, three runs):
 //
 //   block              half (196 KB)  64 KB  16 KB    4 KB     1 KB      256 B
-//   both ÷ alone           1.0        1.1   1.3–1.4  1.7–2.4  3.4–3.6  5.5–6.3
+//   both ÷ alone           1.0        1.1   1.2–1.4  1.7–2.4  3.4–3.6  5.5–6.3
 //
 // i.e. a split that gives each thread contiguous regions of ≥ 64 KB costs (almost) nothing,
 // one that interleaves them at a weight row's column blocks costs 5.5–6.3×. Alone, a worker's
@@ -17,7 +17,8 @@
 //
 //   node bench/interleave.mjs [--quick]
 //
-// --quick (CI's smoke run): two block sizes, one repetition, few passes; proves the script runs.
+// --quick (CI's smoke run): two block sizes, one repetition, few passes; proves the script runs,
+// and its figures mean nothing (20 passes are too short for the two workers to overlap surely).
 //
 // The module, embedded below as bytes (wat2wasm --enable-threads of):
 //   (module
