@@ -87,6 +87,19 @@ function train(backend: WasmBackend, spec: ModelSpec, batch: number, steps: numb
   return { params, losses, statWords };
 }
 
+/** A model of `spec` (initModel seed `init`, Adam at `lr`) and one batch of `batch` rows of
+ *  seeded random data (x uniform in [-1, 1), class labels). */
+function modelAndBatch(b: WasmBackend, spec: ModelSpec, batch: number, init: number, lr: number, seed: number) {
+  const m = b.createModel(spec);
+  initModel(m, init);
+  m.setOptimizer(adam(lr));
+  const rng = new Rng(seed);
+  const classes = spec.layers[spec.layers.length - 1].units;
+  const x = Float32Array.from({ length: batch * spec.layers[0].inputSize }, () => 2 * rng.uniform() - 1);
+  const y = Int32Array.from({ length: batch }, () => Math.floor(rng.uniform() * classes));
+  return { m, x, y };
+}
+
 /** Runs every parallel pass of this threaded backend on its pool whatever the size (or not). */
 const force = (b: WasmBackend, on: boolean): void =>
   (b.kernel.exports as unknown as { gg_pool_force_parallel(on: number): void }).gg_pool_force_parallel(on ? 1 : 0);
@@ -252,12 +265,7 @@ describe('simd-threads', () => {
     const wide = denseSpec('sparse_categorical_crossentropy', [[301, 2003, 'relu'], [2003, 10, 'softmax']]);
     const batch = 131; // 3 row chunks
     const run = (b: WasmBackend) => {
-      const m = b.createModel(wide);
-      initModel(m, 3);
-      m.setOptimizer(adam(0.01));
-      const rng = new Rng(5);
-      const x = Float32Array.from({ length: batch * 301 }, () => 2 * rng.uniform() - 1);
-      const y = Int32Array.from({ length: batch }, () => Math.floor(rng.uniform() * 10));
+      const { m, x, y } = modelAndBatch(b, wide, batch, 3, 0.01, 5);
       const bits = (f: Float32Array) => Array.from(new Uint32Array(f.buffer, f.byteOffset, f.length));
       const reads: Record<string, number[]> = {};
       const step = () => { m.trainStep(x, y, batch); return m.lastCorrect(); };
@@ -301,12 +309,7 @@ describe('simd-threads', () => {
 
   it('no allocation per step on the split, deferred path: memory stays put over 200 steps at batch 131 on 2 threads', async () => {
     const b = await load({ variant: 'simd-threads', threads: 2 });
-    const m = b.createModel(bigSpec);
-    initModel(m, 4);
-    m.setOptimizer(adam(0.001));
-    const rng = new Rng(8);
-    const x = Float32Array.from({ length: 131 * 301 }, () => 2 * rng.uniform() - 1);
-    const y = Int32Array.from({ length: 131 }, () => Math.floor(rng.uniform() * 10));
+    const { m, x, y } = modelAndBatch(b, bigSpec, 131, 4, 0.001, 8);
     // Warm-up: the workspace, gradient copies and buffers are sized by the first step, but each
     // thread's GEMM packing buffers only when that thread first runs a chunk (a helper that was
     // asleep may join a few steps late: seen growing memory by 5 pages after a 1-step warm-up).
@@ -322,12 +325,7 @@ describe('simd-threads', () => {
   it('poolActivity counts the parallel passes and their chunks (all 0 without a pool)', async () => {
     const run = async (variant: 'simd' | 'simd-threads') => {
       const b = await load(variant === 'simd' ? { variant } : { variant, threads: 2 });
-      const m = b.createModel(bigSpec);
-      initModel(m, 4);
-      m.setOptimizer(adam(0.001));
-      const rng = new Rng(9);
-      const x = Float32Array.from({ length: 128 * 301 }, () => 2 * rng.uniform() - 1);
-      const y = Int32Array.from({ length: 128 }, () => Math.floor(rng.uniform() * 10));
+      const { m, x, y } = modelAndBatch(b, bigSpec, 128, 4, 0.001, 9);
       const a0 = b.poolActivity;
       for (let i = 0; i < 20; i++) m.trainStep(x, y, 128);
       m.getParams(); // completes the last step's deferred update
