@@ -370,6 +370,46 @@ for (const variant of ['simd', 'scalar'] as const) {
       });
     });
 
+    it('slots are stored flush-to-zero in both: seeded just above the smallest normal f32, those with g = 0 flush to 0', () => {
+      // optim.rs / ts/reference/optimizers.ts: a slot that would be stored as an f32 subnormal is
+      // stored as 0. Feature 0 is 0 in every sample, so W₀'s row 0 gets g = 0 and its decaying
+      // slots (β₁ 0.9, β₂ 0.999, ρ 0.9, μ 0.5–0.9 of 1.0005·2⁻¹²⁶) fall below 2⁻¹²⁶ in one step.
+      const TINY = 1.0005 * 2 ** -126;
+      const cases: [Partial<OptimizerConfig>, ('m' | 'v')[]][] = [
+        [{ kind: 'adam', learningRate: 0.01 }, ['m', 'v']],
+        [{ kind: 'rmsprop', learningRate: 0.01, momentum: 0.5 }, ['m', 'v']],
+        [{ kind: 'sgd', momentum: 0.9, nesterov: true }, ['m']],
+      ];
+      for (const [part, slots] of cases) {
+        const cfg = { ...OPT, ...part };
+        const spec = specOf({ sizes: [13, 17, 5], hidden: 'tanh', last: 'softmax', loss: 'sparse_categorical_crossentropy', fromLogits: false });
+        const { k, r } = pair(wasm, spec, 37);
+        const { x, y } = data(spec, 7, 600);
+        for (let b = 0; b < 7; b++) x[b * 13] = 0;
+        for (const m of [k, r]) {
+          m.setOptimizer(cfg);
+          const st = m.getOptimizerState();
+          st.slots.fill(TINY);
+          m.setOptimizerState(st);
+          m.trainStep(x, y, 7);
+        }
+        const sk = k.getOptimizerState().slots, sr = r.getOptimizerState().slots;
+        const n = sk.length / 2, w0 = k.layout[0].wOffset;
+        for (const s of slots) {
+          const o = (s === 'm' ? 0 : n) + w0;
+          expect(Array.from(sk.subarray(o, o + 17)), `[${variant}] ${cfg.kind} kernel ${s} of W₀ row 0`).toEqual(new Array(17).fill(0));
+          expect(Array.from(sr.subarray(o, o + 17)), `[${variant}] ${cfg.kind} reference ${s} of W₀ row 0`).toEqual(new Array(17).fill(0));
+        }
+        for (const [who, st] of [['kernel', sk], ['reference', sr]] as const) {
+          const i = st.findIndex((v) => v !== 0 && Math.abs(v) < 2 ** -126);
+          expect(i, `[${variant}] ${cfg.kind} ${who}: slot ${i} is subnormal`).toBe(-1);
+        }
+        const differ = sk.findIndex((v, i) => (v === 0) !== (sr[i] === 0));
+        expect(differ, `[${variant}] ${cfg.kind}: slot ${differ} flushed in one backend only (${sk[differ]} vs ${sr[differ]})`).toBe(-1);
+        k.dispose(); r.dispose();
+      }
+    });
+
     describe('initialisers (INIT tolerance)', () => {
       for (const kind of INITIALIZERS) {
         it(kind, () => {

