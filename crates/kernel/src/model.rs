@@ -307,6 +307,8 @@ impl InputSplitUpdate {
 }
 
 impl optim::RuleFn for InputSplitUpdate {
+    // Not inlined: one function per rule instead of all six inside train_step (see train_step).
+    #[inline(never)]
     fn call<R: optim::Rule>(self, rule: R) {
         let s = self;
         let rest_chunks = pool::chunk_count(s.p.len() - s.rest, optim::PAR_CHUNK);
@@ -746,6 +748,7 @@ impl Model {
     /// c > 0: copy c − 1 of ws.cg); then, with `sum`, the copies are added to the region in
     /// chunk order (g ← ((g₀ + g₁) + g₂) + …; without, the update adds them:
     /// Optimizer::update_summed). Returns the loss summed over the batch (chunk order).
+    #[inline(never)] // see train_step
     fn split_pass(&mut self, x: &[f32], y: Targets, batch: usize, chunks: usize, collect: bool, sum: bool) -> f64 {
         let n = self.grads.len();
         let (nl, total) = (self.layers.len(), self.layers.iter().map(|l| l.out).sum::<usize>());
@@ -856,6 +859,7 @@ impl Model {
     /// unsplit step computes (`forward`, `backward`, `Optimizer::update`), bit for bit: the
     /// product's blocks are summed in its own order, dW₀'s rows are independent dot products
     /// over the batch, db₀ is summed in row order, and the update is element-wise.
+    #[inline(never)] // see train_step
     fn input_split_step(&mut self, x: &[f32], y: Targets, batch: usize, parts: usize) -> f64 {
         let nt = self.n_train;
         let (inp, o0) = (self.layers[0].inp, self.layers[0].out);
@@ -936,6 +940,18 @@ impl Model {
     /// x is (batch, in₀). A NaN or ±Inf in it is the caller's mistake, not a training event: the
     /// step then changes nothing (not even the gradient region), returns NaN and records where
     /// (`bad_input`).
+    ///
+    /// Code size: a fresh process runs its first steps in V8's baseline code until the
+    /// optimising tier (TurboFan) has compiled the hot functions in the background, and that
+    /// compile time grows faster than a function's size. With everything inlined, this function
+    /// was 22 KB of wasm (118 ms to compile) and the GEMM's loop nest 16 KB (107 ms), so the
+    /// first ~75 steps of MNIST at batch 32 ran at 9–19k samples/s against ~65k: 155–218 ms
+    /// lost per process. The split paths, the update rules (`RuleFn::call`) and the GEMM's edge
+    /// tiles are therefore not inlined (one call per step, per pass or per edge tile): the
+    /// largest hot function is now 6 KB (~50–60 ms), 73–136 ms are lost (`npm start`'s first
+    /// epoch: 0.02–0.11 s slower than its second, against 0.12–0.14 s), and the steady state
+    /// did not slow (fit()'s loop, four interleaved runs each: 1.03× at batch 32, 1.00× at 128,
+    /// 0.99× on 2 threads at 128; the n = 10 GEMMs unchanged).
     pub fn train_step(&mut self, x: &[f32], y: Targets, batch: usize) -> f32 {
         pool::join();
         self.bad_input = 0;

@@ -277,7 +277,11 @@ struct Drive<'a> {
 }
 
 impl RuleFn for Drive<'_> {
-    #[inline(always)]
+    // Not inlined, so that each rule's loops are a function of their own (one call per step):
+    // V8 compiles a hot wasm function with its optimising tier as a whole, in a time that grows
+    // faster than its size, and with every rule inlined `with_rule` was 31 KB (see
+    // `Model::train_step`, "Code size").
+    #[inline(never)]
     fn call<R: Rule>(self, rule: R) {
         drive_rule(self.p, self.g, self.m, self.v, self.tensors, self.acc, self.par, rule)
     }

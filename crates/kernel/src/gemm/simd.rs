@@ -113,8 +113,11 @@ unsafe fn narrow_group<const G: usize, const COLS: usize>(
     }
 }
 
-/// `narrow_group` for a runtime group size and column count (g ≤ 4, cols ≤ 2).
-#[inline(always)]
+/// `narrow_group` for a runtime group size and column count (g ≤ 4, cols ≤ 2). Not inlined,
+/// nor are the other edge tiles (`narrow_dot`, `half_tile`): eight instances of the narrow
+/// loop made the GEMM's loop nest 16 KB of wasm, which V8 took ~100 ms to compile in every
+/// fresh process (Model::train_step); an edge tile is one call in a tile's worth of work.
+#[inline(never)]
 #[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn narrow_rows(
     kc: usize, alpha: f32, a: *const f32, a_ps: usize, a_ks: usize, g: usize, b: *const f32,
@@ -141,7 +144,7 @@ pub(crate) unsafe fn narrow_rows(
 /// product of two contiguous runs, acc[i][j] += A[i, p..p+4]·B[p..p+4, j] (4·COLS chains), then
 /// each accumulator's lanes are summed as (l0 + l1) + (l2 + l3) and the last kc mod 4 steps
 /// are added one by one. All 4 rows exist: partial row panels are always packed (a_rs = 1).
-#[inline(always)]
+#[inline(never)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn narrow_dot<const COLS: usize>(
     kc: usize, alpha: f32, a: *const f32, a_rs: usize, b: *const f32, b_ks: usize,
@@ -187,6 +190,22 @@ pub(crate) struct KernelSimdG<const MR: usize, const NV: usize>;
 /// The chosen tile: 4 rows × 2 f32x4 (MR = 4, NR = 8); measurements in the module comment.
 pub(crate) type KernelSimd = KernelSimdG<4, 2>;
 
+/// A 3–4 column edge tile: only the first vector column of the MR×NR tile is computed. Out of
+/// line, as `narrow_rows` says.
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn half_tile<const MR: usize>(
+    kc: usize, alpha: f32, a: *const f32, a_rs: usize, a_ks: usize, b: *const f32, b_ks: usize,
+    beta: f32, c: *mut f32, ldc: usize, rows: usize, cols: usize,
+) {
+    let acc = if a_rs == 1 {
+        accumulate::<MR, 1, false>(kc, a, 1, a_ks, b, b_ks)
+    } else {
+        accumulate::<MR, 1, true>(kc, a, a_rs, a_ks, b, b_ks)
+    };
+    store::<MR, 1>(&acc, alpha, beta, c, ldc, rows, cols)
+}
+
 impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
     const MR: usize = MR;
     const NR: usize = NV * 4;
@@ -219,12 +238,7 @@ impl<const MR: usize, const NV: usize> Kernel for KernelSimdG<MR, NV> {
         // Narrow edge panel (3–4 columns exist): only the first vector column is computed,
         // halving the work of that tile.
         if NV > 1 && cols <= 4 {
-            let acc = if a_rs == 1 {
-                accumulate::<MR, 1, false>(kc, a, 1, a_ks, b, b_ks)
-            } else {
-                accumulate::<MR, 1, true>(kc, a, a_rs, a_ks, b, b_ks)
-            };
-            return store::<MR, 1>(&acc, alpha, beta, c, ldc, rows, cols);
+            return half_tile::<MR>(kc, alpha, a, a_rs, a_ks, b, b_ks, beta, c, ldc, rows, cols);
         }
         // Two instances of the k loop: A's rows adjacent (packed panels, or Aᵀ read in place:
         // one pointer, constant offsets) or A's rows lda apart (A read in place: one pointer per
