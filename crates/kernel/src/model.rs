@@ -951,7 +951,8 @@ impl Model {
     /// largest hot function is now 6 KB (~50–60 ms), 73–136 ms are lost (`npm start`'s first
     /// epoch: 0.02–0.11 s slower than its second, against 0.12–0.14 s), and the steady state
     /// did not slow (fit()'s loop, four interleaved runs each: 1.03× at batch 32, 1.00× at 128,
-    /// 0.99× on 2 threads at 128; the n = 10 GEMMs unchanged).
+    /// 0.99× on 2 threads at 128; the n = 10 GEMMs unchanged). test/wasm-code-size.test.ts
+    /// keeps every function of every build at ≤ 8 KiB.
     pub fn train_step(&mut self, x: &[f32], y: Targets, batch: usize) -> f32 {
         pool::join();
         self.bad_input = 0;
