@@ -3,14 +3,17 @@
 // worker threads, against the single-threaded simd build. Samples are interleaved round by
 // round (simd, 1 thread, 2 threads) so a burst of load on the shared machine hits all alike;
 // medians are printed. Last, a host check: how much two independent single-thread processes gain
-// over one on this machine at that moment, the ceiling for any 2-thread figure above (see the
+// over one on this machine at that moment, the ceiling for any 2-thread figure above, and what two
+// threads keep of it when they also wait for each other after every step (see the
 // hostCheck comment). Never asserts on time.
 //
 //   bash scripts/build-wasm.sh simd simd-threads && npx tsup && node bench/threads.mjs [--quick]
 import os from 'node:os';
 import { spawn } from 'node:child_process';
+import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { createWasmBackend } from '../dist/index.js';
+import { adamPair } from './cross-core.mjs';
 
 const quick = process.argv.includes('--quick');
 // --child=SECONDS: the host check's worker process (see hostCheck below): one simd trainStep
@@ -48,6 +51,42 @@ const spec = {
 };
 const adam = { kind: 'adam', learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, momentum: 0, nesterov: false,
   weightDecay: 0, rho: 0.9, initialAccumulatorValue: 0.1, clipValue: 0, clipNorm: 0, globalClipNorm: 0 };
+
+// --lockstep=SECONDS: the host check's other child: two worker threads, each its own simd step
+// loop at batch 128 on its own model (no shared data), meeting at a spin barrier after every
+// step; prints the pair's samples/s together. Each worker runs the branch just below.
+const lockstepArg = process.argv.find((a) => a.startsWith('--lockstep='));
+if (!isMainThread && workerData?.lockstep) {
+  const { id, ctl, seconds } = workerData;
+  const backend = await createWasmBackend({ variant: 'simd' });
+  const { call, batch } = mnistStep(backend, 128, false);
+  for (let i = 0; i < 30; i++) call();
+  // ctl: [0] arrivals at the barrier, [1] workers ready, [2] stop (set by worker 0 before it
+  // arrives, so both read the same value once the barrier opens)
+  Atomics.add(ctl, 1, 1);
+  while (Atomics.load(ctl, 1) < 2);
+  let steps = 0;
+  const t0 = performance.now();
+  for (;;) {
+    call();
+    steps++;
+    if (id === 0 && performance.now() - t0 >= seconds * 1000) Atomics.store(ctl, 2, 1);
+    Atomics.add(ctl, 0, 1);
+    while (Atomics.load(ctl, 0) < 2 * steps);
+    if (Atomics.load(ctl, 2)) break;
+  }
+  parentPort.postMessage(steps * batch / ((performance.now() - t0) / 1000));
+  await backend.dispose();
+  await new Promise(() => {}); // the parent terminates this worker; the script's main part must not run here
+} else if (lockstepArg) {
+  const ctl = new Int32Array(new SharedArrayBuffer(16));
+  const seconds = Number(lockstepArg.slice(11));
+  const workers = [0, 1].map((id) => new Worker(new URL(import.meta.url), { workerData: { lockstep: true, id, ctl, seconds } }));
+  const rates = await Promise.all(workers.map((w) => new Promise((resolve, reject) => { w.once('message', resolve); w.once('error', reject); })));
+  await Promise.all(workers.map((w) => w.terminate()));
+  console.log(String(rates[0] + rates[1]));
+  process.exit(0);
+}
 
 if (childArg) {
   const backend = await createWasmBackend({ variant: 'simd' });
@@ -124,10 +163,17 @@ for (const batch of quick ? [32, 128] : [32, 128, 256]) {
 // "host" = (sum of the pair's samples/s) ÷ the lone one's; "equal halves" = twice the slower of
 // the pair ÷ the lone one: a step split into two equal halves waits for its slower half, so when
 // one core runs slower (measured: a pair at 71k and 55k against 75k alone) this, not "host",
-// bounds our split; "ours" = threads×2 ÷ simd.
-async function child(seconds) {
+// bounds our split; "lockstep" = two step loops in two threads of one process, each on its own
+// model, meeting at a barrier after every step (child --lockstep), ÷ the lone one: what it costs
+// two threads to wait for each other once per step on this host (vCPUs are descheduled and slowed
+// independently), which any split that joins its halves every step pays too. The rest of the gap
+// between "lockstep" and "ours" is data crossing between the cores (crates/kernel/src/model.rs,
+// Model::step_chunks); "ours" = threads×2 ÷ simd.
+// Floats per array of the write-after-read probe: MNIST's first layer (bench/cross-core.mjs).
+const N_PROBE = 100352;
+async function child(seconds, mode = 'child') {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), `--child=${seconds}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), `--${mode}=${seconds}`], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d) => { out += d; });
     p.on('error', reject);
@@ -138,21 +184,32 @@ async function child(seconds) {
   const R = quick ? 2 : 7, secs = quick ? 0.3 : 0.8;
   const ours = [contenders[0][1], contenders[2][1]].map((b) => mnistStep(b, 128, false));
   ours.forEach((r) => { for (let i = 0; i < 20; i++) r.call(); });
-  const host = [], halves = [], mine = [];
+  const host = [], halves = [], locked = [], crossing = [], mine = [];
+  const probe = adamPair(N_PROBE, 1);
   for (let r = 0; r < R; r++) {
     const alone = await child(secs);
     const pair = await Promise.all([child(secs), child(secs)]);
+    const lockstep = await child(secs, 'lockstep');
+    const war = await probe.writeAfterRead(quick ? 5 : 40);
+    crossing.push((war.other - war.self) * 1000 / (N_PROBE * 4 / 64));
     const [t1, t2] = ours.map((x) => sample(x.call, secs));
     host.push((pair[0] + pair[1]) / alone);
     halves.push(2 * Math.min(...pair) / alone);
+    locked.push(lockstep / alone);
     mine.push(t1 / t2);
   }
   ours.forEach((r) => r.m.dispose());
+  await probe.terminate();
   console.log(`\nHost check (batch 128, ${R} rounds): two independent simd processes at once run ${median(host).toFixed(2)}× one alone ` +
     `(rounds: ${host.map((x) => x.toFixed(2)).join(' ')}); twice the slower of the two: ${median(halves).toFixed(2)}× ` +
-    `(${halves.map((x) => x.toFixed(2)).join(' ')}); simd-threads ×2 ÷ simd in the same rounds: ${median(mine).toFixed(2)} ` +
+    `(${halves.map((x) => x.toFixed(2)).join(' ')}); two step loops in one process meeting at a barrier after every step: ` +
+    `${median(locked).toFixed(2)}× (${locked.map((x) => x.toFixed(2)).join(' ')}); simd-threads ×2 ÷ simd in the same rounds: ${median(mine).toFixed(2)} ` +
     `(${mine.map((x) => x.toFixed(2)).join(' ')}). The first is the ceiling this host offered to any 2-thread split during the run; ` +
-    'the second, to one that splits each step into two equal halves, as ours does at batch 128.');
+    'the second, to one that splits each step into two equal halves, as ours does at batch 128; the third, to one whose halves ' +
+    'also wait for each other every step, as ours do. ' +
+    `Writing memory the other core has just read cost ${median(crossing).toFixed(1)} ns more per 64-byte line than memory ` +
+    `this core read (rounds: ${crossing.map((x) => x.toFixed(1)).join(' ')}; bench/cross-core.mjs): a row-split step's update ` +
+    'writes every weight both cores read in its forward pass: 7,393 lines at MNIST\'s 118,282 parameters, half on each core.');
 }
 console.log(`load average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 await Promise.all(contenders.map(([, b]) => b.dispose()));
