@@ -734,6 +734,24 @@ impl Model {
     /// first layer's weight gradient leave the chunks: taken over the whole batch by blocks of
     /// W₀'s rows and fused with their update in the deferred pass (the input split's pass 3;
     /// no gradient copy of W₀), the step ran 0.94–0.95× of this one on 2 threads at batch 128.
+    ///
+    /// What the row split still pays on these VMs (bench/threads.mjs's host check): its halves
+    /// wait for each other every step (two step loops on models of their own, meeting at a
+    /// barrier after every step, kept 1.69–1.88× of one core against 1.83–1.93× for two free
+    /// processes), and every step's update writes all the weights both cores read in the forward
+    /// pass. Writing a line the other core has read costs a round trip to that core, 13–31 ns
+    /// more per 64-byte line (bench/cross-core.mjs): the 2-thread update of MNIST's 118,282
+    /// parameters took 87–108 µs right after both cores had read θ against 47–56 µs after only
+    /// the caller had. Measured and dropped against it (interleaved runs, both orders):
+    /// - storing once into each 64-byte line of θ before the update's loop, to take ownership
+    ///   ahead of it: 93 against 87 µs;
+    /// - writing the summed gradient back into the copies too, so that the helper's next
+    ///   backward pass writes lines the caller wrote, not lines it only read: 0.97× in fit()'s
+    ///   loop at batch 128;
+    /// - uneven chunks (68 and 60 rows, either way round): 0.92–1.03×;
+    /// - the input split (`input_split_step`) at batch 128, which keeps W₀'s rows, their
+    ///   gradient and update on one core: 0.80–0.89× (0.97× on one thread), its pass 2 on the
+    ///   caller alone being ~17% of the step.
     fn step_chunks(&self, batch: usize) -> usize {
         if self.layers.iter().any(|l| l.kind != LayerKind::Dense) || batch <= STEP_ROWS {
             return 1;
