@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 // `npm run bench`: the whole benchmark in one command. Runs bench/gemm.mjs (GEMM GFLOP/s),
-// bench/train.mjs (MNIST training samples/s) and bench/threads.mjs (thread scaling of the
-// simd-threads build), each in its own process, then writes bench/RESULTS.md with the date, the
-// machine, the tables and the exact command.
+// bench/train.mjs (MNIST training samples/s), bench/stats-cost.mjs (what the gradient-health
+// statistics cost fit()) and bench/threads.mjs (thread scaling of the simd-threads build), each
+// in its own process, then writes bench/RESULTS.md with the date, the machine, the tables and
+// the exact command.
 //
-//   node bench/run.mjs [--quick] [--skip-gemm] [--skip-train] [--skip-threads] [--out FILE] [--report-only]
+//   node bench/run.mjs [--quick] [--skip-gemm] [--skip-train] [--skip-stats] [--skip-threads] [--out FILE] [--report-only]
 //
 // It builds nothing: `npm install` (its `prepare` script) already built the wasm files and
 // dist/. Rebuild with `npm run build` after changing the kernel or the TypeScript.
 //
-// --quick is the smoke mode (seconds; CI may run it): both scripts get --quick and the report
+// --quick is the smoke mode (seconds; CI may run it): every script gets --quick and the report
 // goes to bench/out/RESULTS.quick.md, so a smoke run never overwrites the recorded results.
-// --report-only re-writes the report from bench/out/{run,gemm,train}.json without measuring.
+// --report-only re-writes the report from bench/out/{run,gemm,train,stats}.json without measuring.
 // Nothing here asserts on time; the exit code is non-zero only if a script failed.
 
 import { spawn, execFileSync } from 'node:child_process';
@@ -31,6 +32,7 @@ const { values: opts } = parseArgs({
     quick: { type: 'boolean', default: false },
     'skip-gemm': { type: 'boolean', default: false },
     'skip-train': { type: 'boolean', default: false },
+    'skip-stats': { type: 'boolean', default: false },
     'skip-threads': { type: 'boolean', default: false },
     out: { type: 'string' },
     'report-only': { type: 'boolean', default: false },
@@ -224,7 +226,8 @@ async function main() {
     const same = (j) => (j && Boolean(j.quick) === Boolean(meta.quick) ? j : null);
     const gemm = meta.gemmFresh ? same(readJson(join(outDir, 'gemm.json'))) : null;
     const train = meta.trainFresh ? same(readJson(join(outDir, 'train.json'))) : null;
-    writeReport(meta.quick ? join(outDir, 'RESULTS.quick.md') : resultsPath, meta, gemm, train);
+    const stats = meta.statsFresh ? same(readJson(join(outDir, 'stats.json'))) : null;
+    writeReport(meta.quick ? join(outDir, 'RESULTS.quick.md') : resultsPath, meta, gemm, train, stats);
     return;
   }
   const cores = os.availableParallelism?.() ?? os.cpus().length;
@@ -237,6 +240,7 @@ async function main() {
   const status = {};
   if (!opts['skip-gemm']) status.gemm = await runScript('bench/gemm.mjs', passArgs);
   if (!opts['skip-train']) status.train = await runScript('bench/train.mjs', passArgs);
+  if (!opts['skip-stats']) status.stats = await runScript('bench/stats-cost.mjs', passArgs);
   // bench/threads.mjs prints its own tables (no JSON): kept verbatim for the report.
   if (!opts['skip-threads']) {
     const r = await runScript('bench/threads.mjs', passArgs, true);
@@ -249,11 +253,13 @@ async function main() {
   // reported as today's figures.
   const gemm = readFresh(join(outDir, 'gemm.json'), started);
   const train = readFresh(join(outDir, 'train.json'), started);
+  const stats = readFresh(join(outDir, 'stats.json'), started);
 
   const meta = {
     quick: opts.quick,
     skipGemm: opts['skip-gemm'],
     skipTrain: opts['skip-train'],
+    skipStats: opts['skip-stats'],
     skipThreads: opts['skip-threads'],
     started: started.toISOString(),
     finished: finished.toISOString(),
@@ -273,9 +279,10 @@ async function main() {
     status,
     gemmFresh: Boolean(gemm),
     trainFresh: Boolean(train),
+    statsFresh: Boolean(stats),
   };
   writeFileSync(metaPath, JSON.stringify(meta, null, 2) + '\n');
-  writeReport(resultsPath, meta, gemm, train);
+  writeReport(resultsPath, meta, gemm, train, stats);
 
   const failed = Object.entries(status).filter(([, s]) => s.code !== 0);
   if (failed.length) {
@@ -284,8 +291,8 @@ async function main() {
   }
 }
 
-/** bench/RESULTS.md from the run's metadata and the two scripts' JSON (null = none this run). */
-function writeReport(path, meta, gemm, train) {
+/** bench/RESULTS.md from the run's metadata and the scripts' JSON (null = none this run). */
+function writeReport(path, meta, gemm, train, stats) {
   const { status } = meta;
   const busyNote =
     meta.busyBefore == null
@@ -338,6 +345,15 @@ function writeReport(path, meta, gemm, train) {
   }
   md.push('');
 
+  md.push('## Cost of the gradient-health statistics in fit()', '');
+  if (meta.skipStats) md.push('(skipped with --skip-stats)');
+  else if (!stats) md.push(`bench/stats-cost.mjs wrote no (fresh) bench/out/stats.json (it exited ${exitOf(status.stats ?? { code: '?' })}); no figures.`);
+  else {
+    md.push(statsSectionMarkdown(stats));
+    if (status.stats && status.stats.code !== 0) md.push('', `bench/stats-cost.mjs exited ${exitOf(status.stats)}: figures may be incomplete.`);
+  }
+  md.push('');
+
   md.push('## Thread scaling (simd-threads build)', '');
   const threadsOut = meta.skipThreads === false || meta.skipThreads === undefined
     ? (() => { try { return readFileSync(join(outDir, meta.quick ? 'threads.quick.txt' : 'threads.txt'), 'utf8'); } catch { return null; } })()
@@ -353,6 +369,23 @@ function writeReport(path, meta, gemm, train) {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, md.join('\n'));
   console.log(`\nwrote ${relative(process.cwd(), path)}`);
+}
+
+/** The statistics' cost table (bench/stats-cost.mjs's JSON). */
+function statsSectionMarkdown(stats) {
+  const lines = [
+    `The simd build's \`fit()\` on ${stats.images.toLocaleString('en-US')} MNIST images per epoch, three models built alike (same seed) in one process, ` +
+      `one epoch each per round in an order that rotates every round; cost = 1 − samples/s with statistics ÷ without, within a round: ` +
+      `median and range over ${stats.rounds} round(s). Issue 3's goal: ≤ 5% collected every step, negligible every 16 steps.`,
+    '',
+    '| batch | statistics collected | cost (median) | range over rounds |',
+    '|---:|---|---:|---|',
+  ];
+  const pct = (x) => `${(x * 100).toFixed(1)}%`;
+  for (const c of stats.costs) {
+    lines.push(`| ${c.batch} | every ${c.every === 1 ? 'step' : `${c.every} steps`} | ${pct(c.cost)} | ${pct(c.min)} … ${pct(c.max)} |`);
+  }
+  return lines.join('\n');
 }
 
 const exitOf = (s) => (s.signal ? `by ${s.signal}` : `with code ${s.code}`);

@@ -66,6 +66,21 @@ export function statsCost(summary, runs) {
 }
 
 /**
+ * statsCost for runs that are not summarised (bench/stats-cost.mjs): one entry per +stats
+ * contender and batch, with `min` and `max`, the range of the per-repetition costs.
+ */
+export function statsCostRounds(runs) {
+  const keys = [...new Map(runs.map((r) => [`${r.contender} ${r.batch}`, { contender: r.contender, batch: r.batch }])).values()];
+  return statsCost(keys, runs).map((c) => {
+    const of = (id) => new Map(runs.filter((r) => r.contender === id && r.batch === c.batch && !r.error && r.samplesPerSec > 0)
+      .map((r) => [r.rep, r.samplesPerSec]));
+    const [w, wo] = [of(c.contender), of(c.base)];
+    const per = [...w].filter(([rep]) => wo.has(rep)).map(([rep, v]) => 1 - v / wo.get(rep));
+    return { ...c, min: Math.min(...per), max: Math.max(...per) };
+  });
+}
+
+/**
  * One row per (contender, batch): medians over successful repetitions, the ratio of median
  * samples/s to TF.js wasm's median at the same batch size, and a verification verdict:
  * true/false for full-epoch runs with a test evaluation, null where nothing was checked beyond

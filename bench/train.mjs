@@ -43,7 +43,6 @@ const GG_VARIANTS = ['simd', 'simd-threads', 'relaxed-simd', 'scalar'];
 // engines without SIMD, not a speed contender; its two epochs cost ~45 s per repetition (a
 // third of the run) and its GEMM figures are in the GEMM table. --quick still runs it.
 const FULL_RUN_EXCLUDES = ['gradguard-scalar'];
-const STATS_CONTENDERS = ['gradguard-simd+stats1', 'gradguard-simd+stats16'];
 const NODE_FLAGS = { 'relaxed-simd': ['--experimental-wasm-relaxed-simd'] };
 
 // Steps timed per run. 0 = one full epoch (60,000 images). TF.js cpu runs about 300–600
@@ -94,9 +93,8 @@ function defaultContenders(quick) {
     // its ratio to the simd row is the thread scaling (issue 4: ≥ 1.7× on 2 cores, batch ≥ 128).
     list.push(v === 'simd-threads' ? `${id}:${os.availableParallelism?.() ?? os.cpus().length}` : id);
   }
-  // The cost of the gradient-health statistics (issue 3): the simd build collecting them every
-  // step and every 16 steps, next to the same build without them.
-  if (list.includes('gradguard-simd')) list.push(...STATS_CONTENDERS);
+  // The cost of the gradient-health statistics (issue 3) is measured by bench/stats-cost.mjs, in
+  // one process (contenders gradguard-simd+stats<N> still run when named in --contenders).
   return list;
 }
 

@@ -2,7 +2,7 @@
 // column, the stats-cost note and run.mjs's thread-scaling sentence.
 import { describe, expect, test } from 'vitest';
 // @ts-expect-error: a plain .mjs module of the benchmark, without type declarations
-import { pairedRatio, statsCost } from '../bench/train-report.mjs';
+import { pairedRatio, statsCost, statsCostRounds } from '../bench/train-report.mjs';
 
 const run = (contender: string, rep: number, samplesPerSec: number, extra: Record<string, unknown> = {}) =>
   ({ contender, batch: 128, rep, samplesPerSec, ...extra });
@@ -34,4 +34,26 @@ test('statsCost is 1 − the paired ratio of the +stats row to its base build', 
   // per repetition 0.95 and 0.9: median 0.925, cost 0.075 (the ratio of medians would say 1 − 70/75)
   expect(c).toMatchObject({ contender: 'gradguard-simd+stats1', base: 'gradguard-simd', every: 1, batch: 128 });
   expect(c.cost).toBeCloseTo(0.075, 12);
+});
+
+test('statsCostRounds gives every +stats contender and batch its median cost and the range over rounds', () => {
+  // bench/stats-cost.mjs's runs: rounds 0–2 at batch 32, round 0 at batch 128; one failed run
+  const runs = [
+    run('gradguard-simd', 0, 100, { batch: 32 }), run('gradguard-simd', 1, 200, { batch: 32 }), run('gradguard-simd', 2, 50, { batch: 32 }),
+    run('gradguard-simd+stats1', 0, 98, { batch: 32 }), run('gradguard-simd+stats1', 1, 180, { batch: 32 }), run('gradguard-simd+stats1', 2, 51, { batch: 32 }),
+    run('gradguard-simd+stats16', 0, 70, { batch: 32, error: 'crashed' }), run('gradguard-simd+stats16', 1, 196, { batch: 32 }),
+    run('gradguard-simd', 0, 400), run('gradguard-simd+stats1', 0, 380),
+  ];
+  const costs = statsCostRounds(runs);
+  const of = (every: number, batch: number) => costs.find((c: { every: number; batch: number }) => c.every === every && c.batch === batch);
+  expect(costs).toHaveLength(3);
+  // per round 0.02, 0.1, −0.02: median 0.02, range −0.02 … 0.1
+  expect(of(1, 32).cost).toBeCloseTo(0.02, 12);
+  expect(of(1, 32).min).toBeCloseTo(-0.02, 12);
+  expect(of(1, 32).max).toBeCloseTo(0.1, 12);
+  // the failed round is left out: round 1 alone
+  expect(of(16, 32).cost).toBeCloseTo(0.02, 12);
+  expect([of(16, 32).min, of(16, 32).max].map((x: number) => +x.toFixed(12))).toEqual([0.02, 0.02]);
+  expect(of(1, 128)).toMatchObject({ base: 'gradguard-simd', batch: 128 });
+  expect(of(1, 128).cost).toBeCloseTo(0.05, 12);
 });
