@@ -741,8 +741,9 @@ impl Model {
     /// processes), and every step's update writes all the weights both cores read in the forward
     /// pass. Writing a line the other core has read costs a round trip to that core, 13–31 ns
     /// more per 64-byte line (bench/cross-core.mjs): the 2-thread update of MNIST's 118,282
-    /// parameters took 87–108 µs right after both cores had read θ against 47–56 µs after only
-    /// the caller had. Measured and dropped against it (interleaved runs, both orders):
+    /// parameters took 87–136 µs right after both cores had read θ against 55–84 µs after only
+    /// the caller had (four probe runs). Measured and dropped against it (interleaved runs,
+    /// both orders):
     /// - storing once into each 64-byte line of θ before the update's loop, to take ownership
     ///   ahead of it: 93 against 87 µs;
     /// - writing the summed gradient back into the copies too, so that the helper's next
