@@ -40,8 +40,6 @@ import { Worker } from 'node:worker_threads';
 
 export const MODULE = 'AGFzbQEAAAABCAFgBH9/f38AAhABA2VudgZtZW1vcnkCA0BAAwIBAAcHAQNydW4AAAqRAgGOAgIFfwN7IABBAnQhCANAIAIhBQJAA0AgBSABbCAATw0BIAUgAWxBAnQhBiAGIAFBAnRqIQcgByAISwRAIAghBwsDQCAGIAhq/QAEACEJIAYgCEEBdGr9AAQAIQogCiAJIAr95QFDzczMPf0T/eYB/eQBIQogBiAIQQF0aiAK/QsEACAGIAhBA2xq/QAEACELIAsgCSAJ/eYBIAv95QFDbxKDOv0T/eYB/eQBIQsgBiAIQQNsaiAL/QsEACAGIAb9AAQAIApDbxKDOv0T/eYBIAv94wFDlb/WM/0T/eQB/ecB/eUB/QsEACAGQRBqIQYgBiAHSQ0ACyAFQQJqIQUMAAsLIANBAWshAyADDQALCw==';
 
-export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
 // A worker: `{ blk, first }` runs the update on every second block (after 20 warm-up passes) and
 // answers µs per pass; `{ op: 'war' }` is one side of `writeAfterRead`.
 const WORKER = `

@@ -27,7 +27,8 @@
 // --quick (CI's smoke run): two block sizes, one repetition, few passes; proves the script runs,
 // and its figures mean nothing (20 passes are too short for the two workers to overlap surely).
 
-import { adamPair, median } from './cross-core.mjs';
+import { adamPair } from './cross-core.mjs';
+import { median } from './train-report.mjs';
 
 const quick = process.argv.includes('--quick');
 const N = 100352, REPS = quick ? 20 : 500, ROUNDS = quick ? 1 : 5;

@@ -22,6 +22,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadMnistIdx } from './train-mnist.mjs';
 import { statsCostRounds } from './train-report.mjs';
+import { gradguardSeedModel } from './seed-model.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -41,23 +42,10 @@ const gg = await import(pathToFileURL(join(here, '..', 'dist', 'index.js')).href
 await gg.ready({ variant: 'simd' });
 const { train } = loadMnistIdx({ withTest: false, ...(values.quick ? { trainLimit: 2048 } : {}) });
 
-function model() {
-  const m = gg.sequential({
-    seed: SEED,
-    layers: [
-      gg.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }),
-      gg.layers.dense({ units: 128, activation: 'relu' }),
-      gg.layers.dense({ units: 10, activation: 'softmax' }),
-    ],
-  });
-  m.compile({ optimizer: gg.optimizers.adam({ learningRate: 1e-3 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  return m;
-}
-
 const id = (every) => `gradguard-simd${every ? `+stats${every}` : ''}`;
 const runs = [];
 for (const batch of BATCHES) {
-  const models = EVERY.map((every) => ({ every, m: model() }));
+  const models = EVERY.map((every) => ({ every, m: gradguardSeedModel(gg, SEED) }));
   const fit = ({ every, m }, x, y) => m.fit(x, y, { epochs: 1, batchSize: batch, shuffle: true, ...(every ? { statsEvery: every } : {}) });
   // warm-up: 50 batches each (V8 tiers the kernel up; the statistics path compiles too)
   const wn = Math.min(train.n, 50 * batch);

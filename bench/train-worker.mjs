@@ -20,16 +20,10 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import { loadMnistIdx } from './train-mnist.mjs';
+import { CLASSES, HIDDEN, LEARNING_RATE, gradguardSeedModel } from './seed-model.mjs';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
-
-// The seed model, identical for every contender: 784-128(relu)-128(relu)-10(softmax), Dense
-// kernels glorot-uniform, biases zero (both libraries' defaults), Adam(lr 1e-3), sparse
-// categorical cross-entropy, accuracy metric.
-const HIDDEN = 128;
-const CLASSES = 10;
-const LEARNING_RATE = 1e-3;
 
 // ---------------------------------------------------------------- TensorFlow.js (layers API)
 // tf.sequential / model.fit live in @tensorflow/tfjs-layers, not in tfjs-core, so the
@@ -132,19 +126,7 @@ async function gradguardContender(variant, seed, statsEvery, threads) {
   return {
     info,
     setup(data) {
-      model = gg.sequential({
-        seed,
-        layers: [
-          gg.layers.dense({ inputShape: [784], units: HIDDEN, activation: 'relu' }),
-          gg.layers.dense({ units: HIDDEN, activation: 'relu' }),
-          gg.layers.dense({ units: CLASSES, activation: 'softmax' }),
-        ],
-      });
-      model.compile({
-        optimizer: gg.optimizers.adam({ learningRate: LEARNING_RATE }),
-        loss: 'sparseCategoricalCrossentropy',
-        metrics: ['accuracy'],
-      });
+      model = gradguardSeedModel(gg, seed);
       all = { x: data.train.x, y: data.train.y, n: data.train.n };
     },
     subset(count) {
