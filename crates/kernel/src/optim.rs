@@ -518,9 +518,11 @@ fn drive_rule<R: Rule>(
 /// is bound by the divider (one sqrt and one div per element, ~2 cycles per parameter), and the
 /// separate passes (copy θ, Σg², the update, then the three sums) made collecting statistics
 /// every step cost 8–14% of an MNIST batch-32 step (7.4–8.2% fused, same-build A/B). Since the
-/// slots' flush-to-zero made the step itself faster, the same sums cost 8.5–10% of it (~45 µs
-/// of ~450): about 11 vector operations per f32x4 on top of the rule's; the three passes per
-/// 256-element block (the other builds' version below) measured the same (9.8–11.7%). θ_before
+/// slots' flush-to-zero made the step itself faster, the same sums (about 11 vector operations
+/// per f32x4 on top of the rule's) cost 8.5–10% of a `trainStep` in noisy minutes of these
+/// shared VMs but 0.99–1.01× in calm ones, where they hide behind the divider; in `fit()` 0–2%
+/// (bench/stats-cost.mjs). The three passes per 256-element block (the other builds' version
+/// below) measured the same as fused in a noisy minute (9.8–11.7%). θ_before
 /// still goes to a block buffer: the f64 re-sum of a block whose f32 sums overflowed needs it.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline(always)]
